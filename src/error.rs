@@ -1,0 +1,194 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+/// Everything that can go wrong in this crate, with a message that says what to fix.
+///
+/// Store back-ends wrap their own failures (I/O, Redis, a database driver) in
+/// [`Error::Store`], so a server handles one type whatever the store.
+///
+/// No variant carries a session ID: error messages end up in logs, and a logged
+/// ID is a stolen session.
+///
+/// ```
+/// use http_session::cookie::{serialize, CookieOptions};
+/// use http_session::Error;
+///
+/// let err = serialize("bad name", "v", &CookieOptions::default()).unwrap_err();
+/// assert!(matches!(err, Error::InvalidCookieName { .. }));
+/// assert!(err.to_string().contains("token"));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// Session data must serialize to a JSON object (`{...}`); it serialized to
+    /// something else (a string, a number, an array, `null`).
+    NotAnObject {
+        /// The JSON kind the data serialized to, such as `"array"`.
+        found: &'static str,
+    },
+    /// The data's `Serialize` implementation failed, or a stored record could
+    /// not be encoded.
+    Serialize(serde_json::Error),
+    /// The session's data would grow past the configured size limit.
+    DataTooLarge {
+        /// Size of the data as JSON, in bytes.
+        size: usize,
+        /// The limit set with [`SessionBuilder::max_data_size`](crate::SessionBuilder::max_data_size).
+        limit: usize,
+    },
+    /// A string is not a well-formed session ID (43 characters of base64url).
+    InvalidSessionId,
+    /// A cookie name is not an RFC 7230 token.
+    InvalidCookieName {
+        /// The refused name.
+        name: String,
+    },
+    /// A cookie value holds a byte that RFC 6265 does not allow in a cookie value.
+    InvalidCookieValue {
+        /// Byte offset of the first refused byte.
+        position: usize,
+    },
+    /// A `Set-Cookie` attribute, or a combination of them, is refused.
+    InvalidCookieAttribute {
+        /// The attribute, such as `"Path"` or `"SameSite"`.
+        attribute: &'static str,
+        /// Why it is refused and what to do instead.
+        reason: &'static str,
+    },
+    /// A setting passed to a builder is out of range.
+    InvalidConfig {
+        /// What is wrong and what is accepted.
+        reason: String,
+    },
+    /// A time computation overflowed (a clock or lifetime far outside any sane range).
+    TimeOverflow,
+    /// Fresh session IDs kept colliding with existing ones: the random number
+    /// generator or the store is broken.
+    IdCollision {
+        /// How many fresh IDs were tried.
+        attempts: u32,
+    },
+    /// A stored record could not be read back (a corrupt file, a foreign value).
+    CorruptRecord {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The store failed: I/O, a network error, a server that is down.
+    Store {
+        /// What the store was doing.
+        context: String,
+        /// The back-end's own error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+impl Error {
+    /// Wraps a store back-end's error, saying what the store was doing.
+    ///
+    /// ```
+    /// let io = std::io::Error::other("disk full");
+    /// let err = http_session::Error::store("writing a session file", io);
+    /// assert_eq!(err.to_string(), "session store failed while writing a session file: disk full");
+    /// ```
+    pub fn store(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Error::Store {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+
+    pub(crate) fn config(reason: impl Into<String>) -> Self {
+        Error::InvalidConfig {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn attribute(attribute: &'static str, reason: &'static str) -> Self {
+        Error::InvalidCookieAttribute { attribute, reason }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotAnObject { found } => write!(
+                f,
+                "session data must serialize to a JSON object, but it serialized to {found}; \
+                 wrap it in a struct or a map"
+            ),
+            Error::Serialize(e) => write!(f, "session data could not be serialized: {e}"),
+            Error::DataTooLarge { size, limit } => write!(
+                f,
+                "session data is {size} bytes as JSON, over the limit of {limit}; \
+                 store less in the session or raise SessionBuilder::max_data_size"
+            ),
+            Error::InvalidSessionId => f.write_str(
+                "not a well-formed session ID: expected 43 characters of base64url (A-Z a-z 0-9 - _)",
+            ),
+            Error::InvalidCookieName { name } => write!(
+                f,
+                "invalid cookie name {name:?}: a cookie name must be a non-empty token of \
+                 letters, digits and !#$%&'*+-.^_`|~"
+            ),
+            Error::InvalidCookieValue { position } => write!(
+                f,
+                "invalid cookie value: byte {position} is not allowed (no space, quote, comma, \
+                 semicolon, backslash, control or non-ASCII characters)"
+            ),
+            Error::InvalidCookieAttribute { attribute, reason } => {
+                write!(f, "invalid cookie attribute {attribute}: {reason}")
+            }
+            Error::InvalidConfig { reason } => write!(f, "invalid session configuration: {reason}"),
+            Error::TimeOverflow => f.write_str(
+                "time overflow: the clock or a lifetime is outside the supported range",
+            ),
+            Error::IdCollision { attempts } => write!(
+                f,
+                "{attempts} fresh session IDs all collided with existing ones: \
+                 the random number generator or the store is broken"
+            ),
+            Error::CorruptRecord { reason } => write!(f, "corrupt session record: {reason}"),
+            Error::Store { context, source } => {
+                write!(f, "session store failed while {context}: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Serialize(e) => Some(e),
+            Error::Store { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Serialize(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn check<T: std::error::Error + Send + Sync + 'static>() {}
+        check::<Error>();
+    }
+
+    #[test]
+    fn store_error_keeps_its_source() {
+        let err = Error::store("reading", std::io::Error::other("boom"));
+        let source = std::error::Error::source(&err).map(|s| s.to_string());
+        assert_eq!(source.as_deref(), Some("boom"));
+    }
+}

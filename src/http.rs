@@ -1,0 +1,157 @@
+//! The two traits through which any server plugs in, over plain `&str` headers.
+
+/// A request whose headers can be read.
+///
+/// Implement [`header`](Request::header) for your server's request type; override
+/// [`header_values`](Request::header_values) too if a header can arrive more than
+/// once (HTTP/2 and some proxies send several `Cookie` fields).
+///
+/// ```
+/// use http_session::Request;
+///
+/// struct MyRequest { cookie: String }
+///
+/// impl Request for MyRequest {
+///     fn header(&self, name: &str) -> Option<&str> {
+///         name.eq_ignore_ascii_case("cookie").then_some(self.cookie.as_str())
+///     }
+/// }
+///
+/// let req = MyRequest { cookie: "a=1".into() };
+/// assert_eq!(req.header("Cookie"), Some("a=1"));
+/// ```
+pub trait Request {
+    /// The value of header `name` (matched case-insensitively), if present.
+    fn header(&self, name: &str) -> Option<&str>;
+
+    /// Every value of header `name`, in order. The default yields at most the
+    /// one that [`header`](Request::header) returns.
+    fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.header(name).into_iter()
+    }
+}
+
+/// A response that headers can be added to.
+///
+/// ```
+/// use http_session::Response;
+///
+/// struct MyResponse { headers: Vec<(String, String)> }
+///
+/// impl Response for MyResponse {
+///     fn append_header(&mut self, name: &str, value: &str) {
+///         self.headers.push((name.to_owned(), value.to_owned()));
+///     }
+/// }
+/// ```
+pub trait Response {
+    /// Adds a header, keeping any of the same name already present
+    /// (`Set-Cookie` must never be merged into one line).
+    fn append_header(&mut self, name: &str, value: &str);
+}
+
+impl<R: Request + ?Sized> Request for &R {
+    fn header(&self, name: &str) -> Option<&str> {
+        (**self).header(name)
+    }
+
+    fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        (**self).header_values(name)
+    }
+}
+
+impl<R: Response + ?Sized> Response for &mut R {
+    fn append_header(&mut self, name: &str, value: &str) {
+        (**self).append_header(name, value)
+    }
+}
+
+/// An owned list of headers, usable as a [`Request`] and as a [`Response`]:
+/// for tests, CGI programs and hand-rolled servers.
+///
+/// Names are matched case-insensitively; repeated headers are kept in order.
+///
+/// ```
+/// use http_session::{Headers, Request, Response};
+///
+/// let mut headers = Headers::new().with("Cookie", "a=1").with("cookie", "b=2");
+/// assert_eq!(headers.header("COOKIE"), Some("a=1"));
+/// assert_eq!(headers.header_values("Cookie").collect::<Vec<_>>(), ["a=1", "b=2"]);
+///
+/// headers.append_header("Set-Cookie", "c=3");
+/// assert_eq!(headers.len(), 3);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers {
+    entries: Vec<(String, String)>,
+}
+
+impl Headers {
+    /// An empty list.
+    pub fn new() -> Headers {
+        Headers::default()
+    }
+
+    /// Adds a header and returns the list, for building requests in one expression.
+    pub fn with(mut self, name: &str, value: &str) -> Headers {
+        self.append_header(name, value);
+        self
+    }
+
+    /// The first value of `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.entries
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every `(name, value)` pair, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.entries.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// Number of headers.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl Request for Headers {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.get(name)
+    }
+
+    fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.get_all(name)
+    }
+}
+
+impl Response for Headers {
+    fn append_header(&mut self, name: &str, value: &str) {
+        self.entries.push((name.to_owned(), value.to_owned()));
+    }
+}
+
+impl<'a> FromIterator<(&'a str, &'a str)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(iter: I) -> Self {
+        let mut headers = Headers::new();
+        for (name, value) in iter {
+            headers.append_header(name, value);
+        }
+        headers
+    }
+}

@@ -1,0 +1,75 @@
+//! Server-side HTTP sessions for **synchronous** Rust servers.
+//!
+//! A random session ID travels in a cookie; the session's data, a JSON object,
+//! lives in a pluggable [`Store`] (in memory by default). Any blocking server —
+//! tiny_http, rouille, a CGI program, your own `TcpListener` loop — plugs in
+//! through two small traits over plain `&str` headers, [`Request`] and
+//! [`Response`].
+//!
+//! # Quick start
+//!
+//! ```
+//! use http_session::{Headers, Session};
+//! use serde_json::json;
+//!
+//! let session = Session::new();                        // memory store, cookie "session_id"
+//!
+//! // /login: create a session and send its cookie.
+//! let mut res = Headers::new();
+//! let id = session.create(json!({"userId": "123"}))?;
+//! session.set_cookie(&mut res, &id)?;
+//!
+//! // /profile: the browser sends the cookie back.
+//! let req = Headers::new().with("Cookie", &format!("session_id={id}"));
+//! let user = session.from_request(&req)?;             // Some({"userId": "123"})
+//! assert_eq!(user.unwrap()["userId"], "123");
+//!
+//! // /update-role: merge new data in.
+//! let id = session.id_from_request(&req).unwrap();
+//! assert!(session.update(&id, json!({"role": "admin"}))?);
+//!
+//! // /logout: delete the session and clear the cookie.
+//! session.delete(&id, &mut Headers::new())?;
+//! assert_eq!(session.get(&id)?, None);
+//! # Ok::<(), http_session::Error>(())
+//! ```
+//!
+//! # Secure by default
+//!
+//! - IDs are 256 bits from a CSPRNG ([`SessionId`]); a cookie value of any other
+//!   shape never reaches the store, and an unknown ID is never adopted.
+//! - Cookies are `Path=/; HttpOnly; Secure; SameSite=Lax`; change them with
+//!   [`SessionBuilder::cookie_options`] (plain-HTTP development needs
+//!   `.secure(false)`).
+//! - Sessions expire after 30 idle minutes and 12 hours at most
+//!   ([`SessionBuilder::ttl`], [`SessionBuilder::absolute_lifetime`]).
+//! - Call [`Session::regenerate`] on login and privilege changes.
+//! - Send `Cache-Control: no-store` with responses that set the cookie, and
+//!   `Vary: Cookie` with responses that depend on the session.
+//!
+//! Nothing here panics on any input, and no error message carries a session ID.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod clock;
+pub mod cookie;
+mod error;
+mod http;
+mod id;
+mod session;
+pub mod store;
+
+pub use clock::{Clock, ManualClock};
+pub use cookie::{CookieOptions, SameSite};
+pub use error::Error;
+pub use http::{Headers, Request, Response};
+pub use id::SessionId;
+pub use session::{
+    Session, SessionBuilder, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_COOKIE_NAME, DEFAULT_MAX_DATA_SIZE,
+    DEFAULT_TTL, MAX_CANDIDATES,
+};
+pub use store::{MemoryStore, MemoryStoreBuilder, Record, Store};
+
+/// A session's data: a JSON object.
+pub type Data = serde_json::Map<String, serde_json::Value>;

@@ -1,0 +1,468 @@
+//! The default store: sharded, bounded, in this process's memory.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use crate::clock::{from_millis, to_millis, Clock};
+use crate::store::{Record, Store};
+use crate::{Data, Error, SessionId};
+
+const DEFAULT_MAX_SESSIONS: usize = 1_000_000;
+const DEFAULT_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+const MAX_SHARDS: usize = 64;
+/// Shards are halved until each holds at least this many sessions.
+const MIN_PER_SHARD: usize = 64;
+/// A full shard evicts this fraction (at least one) of its sessions at once,
+/// so a flood of creates costs the same per create as a trickle.
+const EVICT_FRACTION: usize = 64;
+/// `expires_ms`/`deadline_ms` value for "not set".
+const NEVER: u64 = u64::MAX;
+
+/// Sessions in this process's memory: fast, bounded, gone when the process exits.
+///
+/// The map is split into shards, each behind its own `Mutex`, so worker threads
+/// rarely wait for each other. Each session costs its data as compact JSON plus
+/// about 70 bytes. Guarantees:
+///
+/// - **atomic updates**: [`Store::update`] runs under the shard lock; a panic in
+///   the closure leaves the record as it was, and the lock is recovered, not
+///   propagated;
+/// - **expiry**: an expired record is never returned; each shard sweeps out
+///   expired records on writes, at most once per sweep interval (default 60 s),
+///   with no thread of its own, and [`Store::purge_expired`] sweeps everything;
+/// - **bounded memory**: at most `max_sessions` (default 1,000,000); a full shard
+///   evicts its soonest-to-expire sessions first (1/64 of the shard at a time).
+///
+/// ```
+/// use http_session::{MemoryStore, Session};
+///
+/// let store = MemoryStore::builder().max_sessions(10_000).build();
+/// let session = Session::with_store(store);
+/// let id = session.create(serde_json::json!({"user": "ana"}))?;
+/// assert_eq!(session.store().len(), 1);
+/// # Ok::<(), http_session::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct MemoryStore {
+    shards: Box<[Mutex<Shard>]>,
+    clock: Clock,
+    sweep_interval_ms: u64,
+    max_sessions: usize,
+}
+
+/// Settings for a [`MemoryStore`].
+///
+/// ```
+/// use http_session::MemoryStore;
+/// use std::time::Duration;
+///
+/// let store = MemoryStore::builder()
+///     .max_sessions(50_000)
+///     .sweep_interval(Duration::from_secs(10))
+///     .build();
+/// assert_eq!(store.max_sessions(), 50_000);
+/// ```
+#[derive(Debug, Clone)]
+pub struct MemoryStoreBuilder {
+    max_sessions: usize,
+    sweep_interval: Duration,
+    clock: Clock,
+}
+
+#[derive(Debug)]
+struct Shard {
+    map: HashMap<Key, Entry, BuildHasherDefault<IdHasher>>,
+    cap: usize,
+    next_sweep_ms: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    data: Box<str>,
+    expires_ms: u64,
+    deadline_ms: u64,
+}
+
+/// The ID's 32 bytes. They are uniformly random (the store only ever sees IDs it
+/// created or that a client sent; only created ones are inserted), so the first
+/// eight of them already are a good hash: no need to run SipHash over all 32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key([u8; 32]);
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(word));
+    }
+}
+
+#[derive(Debug, Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached through `write_u64` above; fold anything else in anyway.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl Entry {
+    fn encode(record: &Record) -> Result<Entry, Error> {
+        Ok(Entry {
+            data: serde_json::to_string(&record.data)?.into_boxed_str(),
+            expires_ms: record.expires_at.map_or(NEVER, to_millis),
+            deadline_ms: record.deadline.map_or(NEVER, to_millis),
+        })
+    }
+
+    fn is_expired(&self, now_ms: u64) -> bool {
+        self.expires_ms <= now_ms
+    }
+}
+
+fn decode(data: &str, expires_ms: u64, deadline_ms: u64) -> Result<Record, Error> {
+    let data: Data = serde_json::from_str(data)?;
+    let time = |ms| (ms != NEVER).then(|| from_millis(ms));
+    Ok(Record {
+        data,
+        expires_at: time(expires_ms),
+        deadline: time(deadline_ms),
+    })
+}
+
+impl Shard {
+    /// Drops expired entries if the sweep interval has passed.
+    fn maybe_sweep(&mut self, now_ms: u64, interval_ms: u64) {
+        if now_ms >= self.next_sweep_ms {
+            self.sweep(now_ms);
+            self.next_sweep_ms = now_ms.saturating_add(interval_ms);
+        }
+    }
+
+    fn sweep(&mut self, now_ms: u64) -> usize {
+        let before = self.map.len();
+        self.map.retain(|_, e| !e.is_expired(now_ms));
+        before - self.map.len()
+    }
+
+    /// Inserts `entry`, making room first if the shard is full.
+    fn insert(&mut self, key: Key, entry: Entry, now_ms: u64) {
+        if self.map.len() >= self.cap && !self.map.contains_key(&key) {
+            self.sweep(now_ms);
+            if self.map.len() >= self.cap {
+                self.evict_soonest((self.cap / EVICT_FRACTION).max(1));
+            }
+        }
+        if self.cap > 0 {
+            self.map.insert(key, entry);
+        }
+    }
+
+    /// Removes the `count` entries that expire soonest.
+    fn evict_soonest(&mut self, count: usize) {
+        let mut by_expiry: Vec<(u64, Key)> =
+            self.map.iter().map(|(k, e)| (e.expires_ms, *k)).collect();
+        let count = count.min(by_expiry.len());
+        if count == 0 {
+            return;
+        }
+        if count < by_expiry.len() {
+            by_expiry.select_nth_unstable_by_key(count - 1, |(expires_ms, _)| *expires_ms);
+        }
+        for (_, key) in &by_expiry[..count] {
+            self.map.remove(key);
+        }
+    }
+}
+
+impl Default for MemoryStoreBuilder {
+    fn default() -> Self {
+        MemoryStoreBuilder {
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            sweep_interval: DEFAULT_SWEEP_INTERVAL,
+            clock: Clock::system(),
+        }
+    }
+}
+
+impl MemoryStoreBuilder {
+    /// The most sessions kept at once (default 1,000,000; `usize::MAX` for no bound).
+    /// A full store evicts the sessions that expire soonest.
+    pub fn max_sessions(mut self, max_sessions: usize) -> Self {
+        self.max_sessions = max_sessions;
+        self
+    }
+
+    /// How often each shard sweeps out expired sessions, on its next write
+    /// (default 60 s). Expired sessions are never returned in between; the sweep
+    /// only frees their memory.
+    pub fn sweep_interval(mut self, interval: Duration) -> Self {
+        self.sweep_interval = interval;
+        self
+    }
+
+    /// The clock expiry is judged by (default: the system clock).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the store.
+    pub fn build(self) -> MemoryStore {
+        let max = self.max_sessions.max(1);
+        let mut shards = MAX_SHARDS;
+        while shards > 1 && max / shards < MIN_PER_SHARD {
+            shards /= 2;
+        }
+        let (base, extra) = (max / shards, max % shards);
+        let shards = (0..shards)
+            .map(|i| {
+                Mutex::new(Shard {
+                    map: HashMap::default(),
+                    cap: base + usize::from(i < extra),
+                    next_sweep_ms: 0,
+                })
+            })
+            .collect();
+        MemoryStore {
+            shards,
+            clock: self.clock,
+            sweep_interval_ms: u64::try_from(self.sweep_interval.as_millis()).unwrap_or(u64::MAX),
+            max_sessions: max,
+        }
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new()
+    }
+}
+
+impl MemoryStore {
+    /// A store with the default settings (up to 1,000,000 sessions).
+    pub fn new() -> MemoryStore {
+        MemoryStoreBuilder::default().build()
+    }
+
+    /// Settings for a store.
+    pub fn builder() -> MemoryStoreBuilder {
+        MemoryStoreBuilder::default()
+    }
+
+    /// The bound on the number of sessions.
+    pub fn max_sessions(&self) -> usize {
+        self.max_sessions
+    }
+
+    /// The number of sessions held, including expired ones not yet swept.
+    pub fn len(&self) -> usize {
+        (0..self.shards.len()).map(|i| self.lock(i).map.len()).sum()
+    }
+
+    /// Whether the store holds no sessions.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn shard_of(&self, id: &SessionId) -> usize {
+        // Bytes 8.. are independent of the hash (bytes ..8), and the shard count
+        // is a power of two.
+        usize::from(id.as_bytes()[8]) & (self.shards.len() - 1)
+    }
+
+    /// Locks a shard, recovering it if a thread panicked while holding it: every
+    /// change to a shard is a single map operation, so it is never half-done.
+    fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
+        self.shards[shard]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn now_ms(&self) -> u64 {
+        to_millis(self.clock.now())
+    }
+}
+
+impl Store for MemoryStore {
+    fn get(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        let now = self.now_ms();
+        let key = Key(*id.as_bytes());
+        // Copy the text out and decode it after unlocking: the lock is held only
+        // for the lookup.
+        let (text, expires_ms, deadline_ms) = {
+            let mut shard = self.lock(self.shard_of(id));
+            match shard.map.get(&key) {
+                None => return Ok(None),
+                Some(e) if e.is_expired(now) => {
+                    shard.map.remove(&key);
+                    return Ok(None);
+                }
+                Some(e) => (e.data.clone(), e.expires_ms, e.deadline_ms),
+            }
+        };
+        decode(&text, expires_ms, deadline_ms).map(Some)
+    }
+
+    fn set(&self, id: &SessionId, record: Record) -> Result<(), Error> {
+        let entry = Entry::encode(&record)?;
+        let now = self.now_ms();
+        let mut shard = self.lock(self.shard_of(id));
+        shard.maybe_sweep(now, self.sweep_interval_ms);
+        shard.insert(Key(*id.as_bytes()), entry, now);
+        Ok(())
+    }
+
+    fn delete(&self, id: &SessionId) -> Result<(), Error> {
+        self.lock(self.shard_of(id))
+            .map
+            .remove(&Key(*id.as_bytes()));
+        Ok(())
+    }
+
+    fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
+        let now = self.now_ms();
+        let key = Key(*id.as_bytes());
+        let mut shard = self.lock(self.shard_of(id));
+        let Some(entry) = shard.map.get_mut(&key) else {
+            return Ok(false);
+        };
+        if entry.is_expired(now) {
+            shard.map.remove(&key);
+            return Ok(false);
+        }
+        let mut record = decode(&entry.data, entry.expires_ms, entry.deadline_ms)?;
+        // A panic in `f` unwinds before the entry is touched.
+        f(&mut record);
+        *entry = Entry::encode(&record)?;
+        Ok(true)
+    }
+
+    fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
+        let entry = Entry::encode(&record)?;
+        let now = self.now_ms();
+        let key = Key(*id.as_bytes());
+        let mut shard = self.lock(self.shard_of(id));
+        shard.maybe_sweep(now, self.sweep_interval_ms);
+        if shard.map.get(&key).is_some_and(|e| !e.is_expired(now)) {
+            return Ok(false);
+        }
+        shard.insert(key, entry, now);
+        Ok(true)
+    }
+
+    fn purge_expired(&self) -> Result<usize, Error> {
+        let now = self.now_ms();
+        Ok((0..self.shards.len())
+            .map(|i| self.lock(i).sweep(now))
+            .sum())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ManualClock;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    fn data(n: i64) -> Data {
+        let mut d = Data::new();
+        d.insert("n".into(), n.into());
+        d
+    }
+
+    #[test]
+    fn shard_count_follows_the_bound() {
+        assert_eq!(MemoryStore::new().shards.len(), 64);
+        assert_eq!(
+            MemoryStore::builder().max_sessions(10).build().shards.len(),
+            1
+        );
+        assert_eq!(
+            MemoryStore::builder()
+                .max_sessions(1000)
+                .build()
+                .shards
+                .len(),
+            8
+        );
+        let odd = MemoryStore::builder().max_sessions(10_007).build();
+        let caps: usize = odd.shards.iter().map(|s| s.lock().unwrap().cap).sum();
+        assert_eq!(caps, 10_007);
+    }
+
+    #[test]
+    fn full_store_evicts_soonest_to_expire() {
+        let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_000));
+        let store = MemoryStore::builder()
+            .max_sessions(3)
+            .clock(clock.clock())
+            .build();
+        let now = clock.now();
+        let ids: Vec<SessionId> = (0..4).map(|_| SessionId::generate()).collect();
+        let expiries = [100, 10, 50, 70];
+        for (id, secs) in ids.iter().zip(expiries) {
+            let rec = Record::expiring(data(secs), now + Duration::from_secs(secs as u64));
+            assert!(store.create(id, rec).unwrap());
+        }
+        assert_eq!(store.len(), 3);
+        assert!(store.get(&ids[1]).unwrap().is_none(), "soonest was evicted");
+        for i in [0, 2, 3] {
+            assert!(store.get(&ids[i]).unwrap().is_some());
+        }
+    }
+
+    #[test]
+    fn sweep_runs_on_writes_after_the_interval() {
+        let clock = ManualClock::new(SystemTime::now());
+        let store = MemoryStore::builder()
+            .max_sessions(100)
+            .sweep_interval(Duration::from_secs(10))
+            .clock(clock.clock())
+            .build();
+        let old = SessionId::generate();
+        store
+            .set(
+                &old,
+                Record::expiring(data(1), clock.now() + Duration::from_secs(1)),
+            )
+            .unwrap();
+        clock.advance(Duration::from_secs(11));
+        assert_eq!(store.len(), 1, "nothing swept without a write");
+        store
+            .set(&SessionId::generate(), Record::new(data(2)))
+            .unwrap();
+        assert_eq!(store.len(), 1, "the write swept the expired record");
+    }
+
+    #[test]
+    fn poisoned_shard_is_recovered() {
+        let store = std::sync::Arc::new(MemoryStore::builder().max_sessions(10).build());
+        let id = SessionId::generate();
+        store.set(&id, Record::new(data(1))).unwrap();
+        let s = store.clone();
+        let id2 = id.clone();
+        let joined = std::thread::spawn(move || {
+            let _ = s.update(&id2, &mut |_| panic!("boom"));
+        })
+        .join();
+        assert!(joined.is_err());
+        assert!(store.shards[0].is_poisoned());
+        assert_eq!(store.get(&id).unwrap().unwrap().data, data(1));
+        assert!(store.update(&id, &mut |r| r.data = data(2)).unwrap());
+        assert_eq!(store.get(&id).unwrap().unwrap().data, data(2));
+    }
+}
