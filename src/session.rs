@@ -340,18 +340,28 @@ impl<S: Store> Session<S> {
     /// options; `Max-Age` and `Expires` follow the session's lifetime (capped at
     /// 400 days, as browsers do) unless the options set them.
     pub fn set_cookie(&self, res: &mut impl Response, id: &SessionId) -> Result<(), Error> {
-        let mut options = self.cookie_options.clone();
-        if options.max_age.is_none() && options.expires.is_none() {
+        let options = &self.cookie_options;
+        let (mut max_age, mut expires) = (options.max_age, options.expires);
+        if max_age.is_none() && expires.is_none() {
             if let Some(lifetime) = self.cookie_lifetime() {
-                let expires = self
+                let at = self
                     .clock
                     .now()
                     .checked_add(lifetime)
                     .ok_or(Error::TimeOverflow)?;
-                options = options.max_age(lifetime).expires(expires);
+                (max_age, expires) = (Some(lifetime), Some(at));
             }
         }
-        self.set_cookie_with(res, id, &options)
+        // The lifetime is stamped on a borrowed copy of the options: no clone.
+        let header = cookie::serialize_with_lifetime(
+            &self.cookie_name,
+            id.as_str(),
+            options,
+            max_age,
+            expires,
+        )?;
+        res.append_header("Set-Cookie", &header);
+        Ok(())
     }
 
     /// Adds the `Set-Cookie` header for session `id` with exactly `options`, as

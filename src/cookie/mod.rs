@@ -15,8 +15,10 @@
 //!
 //! This module knows nothing of sessions or stores.
 
+mod http_date;
 mod parse;
 mod set_cookie;
 
 pub use parse::{parse, Cookies};
+pub(crate) use set_cookie::serialize_with_lifetime;
 pub use set_cookie::{serialize, serialize_removal, CookieOptions, SameSite, MAX_COOKIE_LIFETIME};

@@ -1,15 +1,12 @@
 //! The `Set-Cookie` response header: options, validation and serialization.
 
-use std::fmt::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::http_date::{self, LAST_HTTP_DATE};
 use crate::Error;
 
 /// Browsers cap a cookie's lifetime at 400 days (RFC 6265bis); so does this crate.
 pub const MAX_COOKIE_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
-
-/// Seconds from 1970 to 9999-12-31 23:59:59, the last instant an HTTP date can name.
-const LAST_HTTP_DATE: u64 = 253_402_300_799;
 
 /// The `SameSite` attribute: when the browser sends the cookie on cross-site requests.
 ///
@@ -181,28 +178,49 @@ impl CookieOptions {
 /// # Ok::<(), Error>(())
 /// ```
 pub fn serialize(name: &str, value: &str, options: &CookieOptions) -> Result<String, Error> {
-    check_name(name)?;
     check_value(value)?;
-    check_options(name, options)?;
+    serialize_with_lifetime(name, value, options, options.max_age, options.expires)
+}
 
-    let mut out = String::with_capacity(name.len() + value.len() + 96);
+/// [`serialize`] for a value already known to be cookie-octets (a session ID's
+/// base64url text), with `Max-Age` and `Expires` given apart from `options`
+/// (which supply the rest), so a session can stamp its lifetime on its options
+/// without cloning them.
+pub(crate) fn serialize_with_lifetime(
+    name: &str,
+    value: &str,
+    options: &CookieOptions,
+    max_age: Option<Duration>,
+    expires: Option<SystemTime>,
+) -> Result<String, Error> {
+    debug_assert!(check_value(value).is_ok());
+    check_name(name)?;
+    check_options(name, options)?;
+    let expires = expires.map(expires_secs).transpose()?;
+
+    let path = options.path.as_deref().unwrap_or_default();
+    let domain = options.domain.as_deref().unwrap_or_default();
+    // Exact for everything but Max-Age's digits (20 at most).
+    let capacity = name.len() + value.len() + path.len() + domain.len() + 128;
+    let mut out = String::with_capacity(capacity);
     out.push_str(name);
     out.push('=');
     out.push_str(value);
-    if let Some(path) = &options.path {
+    if options.path.is_some() {
         out.push_str("; Path=");
         out.push_str(path);
     }
-    if let Some(domain) = &options.domain {
+    if options.domain.is_some() {
         out.push_str("; Domain=");
         out.push_str(domain);
     }
-    if let Some(max_age) = options.max_age {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "; Max-Age={}", max_age.as_secs());
+    if let Some(max_age) = max_age {
+        out.push_str("; Max-Age=");
+        push_decimal(&mut out, max_age.as_secs());
     }
-    if let Some(expires) = options.expires {
-        let _ = write!(out, "; Expires={}", httpdate::HttpDate::from(expires));
+    if let Some(secs) = expires {
+        out.push_str("; Expires=");
+        http_date::push(&mut out, secs);
     }
     if options.http_only {
         out.push_str("; HttpOnly");
@@ -218,6 +236,33 @@ pub fn serialize(name: &str, value: &str, options: &CookieOptions) -> Result<Str
         out.push_str("; Partitioned");
     }
     Ok(out)
+}
+
+/// Seconds from 1970 to `expires`, if an HTTP date can name it.
+fn expires_secs(expires: SystemTime) -> Result<u64, Error> {
+    match expires.duration_since(UNIX_EPOCH) {
+        Ok(d) if d.as_secs() <= LAST_HTTP_DATE => Ok(d.as_secs()),
+        _ => Err(Error::attribute(
+            "Expires",
+            "must lie between 1970 and the year 9999",
+        )),
+    }
+}
+
+/// Appends `n` in decimal, without the formatting machinery.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [b'0'; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Digits are ASCII, so this always succeeds.
+    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or("0"));
 }
 
 /// Writes the `Set-Cookie` value that deletes cookie `name`: an empty value,
@@ -237,14 +282,52 @@ pub fn serialize_removal(name: &str, options: &CookieOptions) -> Result<String, 
     serialize(name, "", &removal)
 }
 
+/// A byte class as a table: names and values are checked on every
+/// `Set-Cookie`, and one load per byte beats a chain of range tests.
+macro_rules! byte_table {
+    (|$b:ident| $class:expr) => {{
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let $b = i as u8;
+            table[i] = $class;
+            i += 1;
+        }
+        table
+    }};
+}
+
+const TOKEN: [bool; 256] = byte_table!(|b| {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        )
+});
+const COOKIE_OCTET: [bool; 256] =
+    byte_table!(|b| matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E));
+
 /// RFC 7230 `tchar`.
 fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TOKEN[usize::from(b)]
 }
 
 /// RFC 6265 `cookie-octet`.
 fn is_cookie_octet(b: u8) -> bool {
-    matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E)
+    COOKIE_OCTET[usize::from(b)]
 }
 
 /// Printable ASCII other than `;`: what `Path` and `Domain` may hold.
@@ -287,17 +370,6 @@ fn check_options(name: &str, o: &CookieOptions) -> Result<(), Error> {
                 "Domain",
                 "must be a non-empty host name of printable ASCII without spaces or ';' (punycode for IDNs)",
             ));
-        }
-    }
-    if let Some(expires) = o.expires {
-        match expires.duration_since(UNIX_EPOCH) {
-            Ok(d) if d.as_secs() <= LAST_HTTP_DATE => {}
-            _ => {
-                return Err(Error::attribute(
-                    "Expires",
-                    "must lie between 1970 and the year 9999",
-                ))
-            }
         }
     }
     if o.same_site == Some(SameSite::None) && !o.secure {
