@@ -322,6 +322,68 @@ impl<S: Store> Session<S> {
         }
     }
 
+    /// Changes session `id`'s data in place with `f`, atomically, and rolls its
+    /// idle timeout forward; returns what `f` returned, or `None` if the session
+    /// is unknown or expired.
+    ///
+    /// This is the read-modify-write that [`update`](Session::update) (a merge of
+    /// values computed beforehand) cannot express: the closure runs inside
+    /// [`Store::update`], so concurrent calls on one session never lose a change.
+    /// If the data would end up too large, nothing changes and the error says so.
+    /// A store may run `f` more than once (optimistic stores retry), so `f`
+    /// should compute only from the data it is given.
+    ///
+    /// ```
+    /// # let session = http_session::Session::new();
+    /// use serde_json::{json, Value};
+    /// let id = session.create(json!({"visits": 1}))?;
+    /// let visits = session.update_with(&id, |data| {
+    ///     let visits = data.get("visits").and_then(Value::as_u64).unwrap_or(0) + 1;
+    ///     data.insert("visits".into(), visits.into());
+    ///     visits
+    /// })?;
+    /// assert_eq!(visits, Some(2));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn update_with<T>(
+        &self,
+        id: &SessionId,
+        mut f: impl FnMut(&mut Data) -> T,
+    ) -> Result<Option<T>, Error> {
+        let now = self.clock.now();
+        let mut expired = false;
+        let mut outcome = Ok(None);
+        let found = self.store.update(id, &mut |record| {
+            expired = record.is_expired(now);
+            if expired {
+                return;
+            }
+            // The data as it was, kept as JSON text in a reused buffer: cheaper
+            // than cloning the map, and only read back if `f` made it too large.
+            thread_local! {
+                static BEFORE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            }
+            outcome = BEFORE.with(|cell| {
+                let mut spare = Vec::new();
+                let mut borrowed = cell.try_borrow_mut(); // taken if `f` nests a call
+                let before = borrowed.as_deref_mut().unwrap_or(&mut spare);
+                before.clear();
+                serde_json::to_writer(&mut *before, &record.data)?;
+                let value = f(&mut record.data);
+                if let Err(e) = self.check_size(&record.data) {
+                    record.data = serde_json::from_slice(before)?;
+                    return Err(e);
+                }
+                self.roll(record, now);
+                Ok(Some(value))
+            });
+        })?;
+        if found && expired {
+            self.forget_expired(id);
+        }
+        outcome
+    }
+
     /// Deletes session `id` from the store and adds a `Set-Cookie` header that
     /// clears the cookie. If the store fails, the response is left untouched.
     pub fn delete(&self, id: &SessionId, res: &mut impl Response) -> Result<(), Error> {

@@ -1,5 +1,6 @@
 //! The default store: sharded, bounded, in this process's memory.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -122,7 +123,7 @@ impl Hasher for IdHasher {
 impl Entry {
     fn encode(record: &Record) -> Result<Entry, Error> {
         Ok(Entry {
-            data: serde_json::to_string(&record.data)?.into_boxed_str(),
+            data: compact_json(&record.data)?,
             expires_ms: record.expires_at.map_or(NEVER, to_millis),
             deadline_ms: record.deadline.map_or(NEVER, to_millis),
         })
@@ -131,6 +132,29 @@ impl Entry {
     fn is_expired(&self, now_ms: u64) -> bool {
         self.expires_ms <= now_ms
     }
+}
+
+/// `data` as compact JSON in a box of exactly its size: written into a reused
+/// per-thread buffer, then copied once (no growing, no shrinking realloc).
+fn compact_json(data: &Data) -> Result<Box<str>, Error> {
+    thread_local! {
+        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|cell| {
+        let mut spare = Vec::new();
+        let mut borrowed = cell.try_borrow_mut();
+        let buffer = borrowed.as_deref_mut().unwrap_or(&mut spare);
+        buffer.clear();
+        serde_json::to_writer(&mut *buffer, data)?;
+        let text = std::str::from_utf8(buffer)
+            .map_err(|e| Error::store("serde_json wrote invalid UTF-8", e))?;
+        let boxed = Box::from(text);
+        // A rare huge session should not pin its buffer's memory forever.
+        if buffer.capacity() > 64 * 1024 {
+            *buffer = Vec::new();
+        }
+        Ok(boxed)
+    })
 }
 
 fn decode(data: &str, expires_ms: u64, deadline_ms: u64) -> Result<Record, Error> {
