@@ -1,0 +1,150 @@
+//! The two servers `benches/http_load.sh` drives with `wrk`:
+//!
+//! - `hello`: tiny_http answering every request with a fixed body after reading
+//!   its `Cookie` header, the floor any session library adds to;
+//! - `session`: the same server doing, on every request, what a session-backed
+//!   page does: `from_request` (read the session), an atomic increment of the
+//!   session's counter (`update_with`), and `set_cookie` (rolling expiry).
+//!
+//! `cargo run --release --example http_load_server -- session 8080 4`
+//! (mode, port, worker threads). Routes of the session server: `/login` creates
+//! a session `{"n":0}` and sets its cookie; `/count` reads the counter without
+//! changing it; anything else increments it. All worker threads share one
+//! `Session`, and `wrk` sends one cookie, so they all update one session.
+//!
+//! tiny_http's request and response are wrapped in two small newtypes that
+//! implement `http_session::Request` and `Response`.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use http_session::{Data, Request, Session};
+use serde_json::{json, Value};
+
+/// A tiny_http request seen through `http_session::Request`.
+struct TinyRequest<'a>(&'a tiny_http::Request);
+
+impl http_session::Request for TinyRequest<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.0
+            .headers()
+            .iter()
+            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    }
+
+    fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .headers()
+            .iter()
+            .filter(move |h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    }
+}
+
+/// A tiny_http response seen through `http_session::Response`.
+struct TinyResponse(tiny_http::Response<Cursor<Vec<u8>>>);
+
+impl http_session::Response for TinyResponse {
+    fn append_header(&mut self, name: &str, value: &str) {
+        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            self.0.add_header(header);
+        }
+    }
+}
+
+fn increment(data: &mut Data) -> u64 {
+    let n = data.get("n").and_then(Value::as_u64).unwrap_or(0) + 1;
+    if let Some(slot) = data.get_mut("n") {
+        *slot = n.into();
+    }
+    n
+}
+
+fn hello(request: tiny_http::Request) {
+    // Read the cookie header, as any page does, and ignore it.
+    let cookie_len = TinyRequest(&request)
+        .header_values("cookie")
+        .map(str::len)
+        .sum::<usize>();
+    std::hint::black_box(cookie_len);
+    let _ = request.respond(tiny_http::Response::from_string("hello"));
+}
+
+fn session_page(session: &Session, request: tiny_http::Request) {
+    let req = TinyRequest(&request);
+    let path = request.url().to_owned();
+    let (status, body, id) = if path == "/login" {
+        match session.create(json!({"n": 0})) {
+            Ok(id) => (200, "created".to_owned(), Some(id)),
+            Err(e) => (500, e.to_string(), None),
+        }
+    } else {
+        match session.from_request(&req) {
+            Ok(Some(data)) => {
+                let id = session.id_from_request(&req);
+                match (&id, path.as_str()) {
+                    (Some(_), "/count") => (200, format!("count={}", data["n"]), id),
+                    (Some(known), _) => match session.update_with(known, increment) {
+                        Ok(Some(n)) => (200, format!("n={n}"), id),
+                        Ok(None) => (401, "session gone".to_owned(), None),
+                        Err(e) => (500, e.to_string(), None),
+                    },
+                    (None, _) => (401, "no session".to_owned(), None),
+                }
+            }
+            Ok(None) => (401, "no session".to_owned(), None),
+            Err(e) => (500, e.to_string(), None),
+        }
+    };
+    let mut res = TinyResponse(tiny_http::Response::from_string(body).with_status_code(status));
+    if let Some(id) = id {
+        if let Err(e) = session.set_cookie(&mut res, &id) {
+            res =
+                TinyResponse(tiny_http::Response::from_string(e.to_string()).with_status_code(500));
+        }
+    }
+    let _ = request.respond(res.0);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mode = args
+        .get(1)
+        .map(String::as_str)
+        .unwrap_or("session")
+        .to_owned();
+    let port: u16 = args.get(2).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let workers: usize = args.get(3).and_then(|w| w.parse().ok()).unwrap_or(4);
+
+    let server = Arc::new(tiny_http::Server::http(("127.0.0.1", port)).expect("bind 127.0.0.1"));
+    let session = Arc::new(
+        Session::builder()
+            // wrk speaks plain HTTP; `Secure` changes nothing for it but is honest.
+            .cookie_options(http_session::CookieOptions::default().secure(false))
+            .build()
+            .expect("valid settings"),
+    );
+    println!(
+        "{mode} server on http://{} with {workers} workers",
+        server.server_addr()
+    );
+
+    let threads: Vec<_> = (0..workers)
+        .map(|_| {
+            let (server, session, mode) = (server.clone(), session.clone(), mode.clone());
+            std::thread::spawn(move || {
+                while let Ok(request) = server.recv() {
+                    if mode == "hello" {
+                        hello(request);
+                    } else {
+                        session_page(&session, request);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+}
