@@ -54,6 +54,7 @@
 
 mod clock;
 pub mod cookie;
+mod data;
 mod error;
 mod http;
 mod id;

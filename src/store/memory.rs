@@ -6,6 +6,8 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+mod decode_into;
+
 use crate::clock::{from_millis, to_millis, Clock};
 use crate::store::{Record, Store};
 use crate::{Data, Error, SessionId};
@@ -123,7 +125,7 @@ impl Hasher for IdHasher {
 impl Entry {
     fn encode(record: &Record) -> Result<Entry, Error> {
         Ok(Entry {
-            data: compact_json(&record.data)?,
+            data: compact_json(&record.data),
             expires_ms: record.expires_at.map_or(NEVER, to_millis),
             deadline_ms: record.deadline.map_or(NEVER, to_millis),
         })
@@ -134,26 +136,33 @@ impl Entry {
     }
 }
 
+thread_local! {
+    /// The record the last update on this thread decoded into, kept for the next
+    /// one. Taken out while in use, so a nested update simply finds none.
+    static SPARE: RefCell<Option<Record>> = const { RefCell::new(None) };
+}
+
+/// Sessions larger than this (as JSON) are not kept as the spare record.
+const MAX_SPARE_JSON: usize = 4096;
+
 /// `data` as compact JSON in a box of exactly its size: written into a reused
 /// per-thread buffer, then copied once (no growing, no shrinking realloc).
-fn compact_json(data: &Data) -> Result<Box<str>, Error> {
+fn compact_json(data: &Data) -> Box<str> {
     thread_local! {
-        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        static BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
     }
     BUFFER.with(|cell| {
-        let mut spare = Vec::new();
+        let mut spare = String::new();
         let mut borrowed = cell.try_borrow_mut();
         let buffer = borrowed.as_deref_mut().unwrap_or(&mut spare);
         buffer.clear();
-        serde_json::to_writer(&mut *buffer, data)?;
-        let text = std::str::from_utf8(buffer)
-            .map_err(|e| Error::store("serde_json wrote invalid UTF-8", e))?;
-        let boxed = Box::from(text);
+        crate::data::write_json(data, buffer);
+        let boxed = Box::from(buffer.as_str());
         // A rare huge session should not pin its buffer's memory forever.
         if buffer.capacity() > 64 * 1024 {
-            *buffer = Vec::new();
+            *buffer = String::new();
         }
-        Ok(boxed)
+        boxed
     })
 }
 
@@ -368,10 +377,22 @@ impl Store for MemoryStore {
             shard.map.remove(&key);
             return Ok(false);
         }
-        let mut record = decode(&entry.data, entry.expires_ms, entry.deadline_ms)?;
-        // A panic in `f` unwinds before the entry is touched.
+        // Decode into this thread's spare record: it usually holds the keys of
+        // the last session updated here, so no allocation is needed.
+        let mut record = SPARE
+            .with(|spare| spare.borrow_mut().take())
+            .unwrap_or_else(|| Record::new(Data::new()));
+        decode_into::decode_into(&entry.data, &mut record.data)?;
+        let time = |ms| (ms != NEVER).then(|| from_millis(ms));
+        record.expires_at = time(entry.expires_ms);
+        record.deadline = time(entry.deadline_ms);
+        // A panic in `f` unwinds before the entry is touched (and drops the
+        // spare record, which is only a cache).
         f(&mut record);
         *entry = Entry::encode(&record)?;
+        if entry.data.len() <= MAX_SPARE_JSON {
+            SPARE.with(|spare| *spare.borrow_mut() = Some(record));
+        }
         Ok(true)
     }
 
