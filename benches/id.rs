@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
     assert_eq!(URL_SAFE_NO_PAD.encode(bytes), ours.as_str());
 
     let mut g = c.benchmark_group("id");
-    g.measurement_time(Duration::from_secs(2))
+    g.measurement_time(Duration::from_millis(1500))
         .warm_up_time(Duration::from_millis(500));
     g.bench_function("http-session SessionId::generate", |b| {
         b.iter(SessionId::generate)

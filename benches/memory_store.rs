@@ -272,8 +272,8 @@ fn bench(c: &mut Criterion) {
             let mut g = c.benchmark_group(format!("memory_store/{op}/{n}"));
             g.sampling_mode(SamplingMode::Flat)
                 .sample_size(10)
-                .warm_up_time(Duration::from_millis(300))
-                .measurement_time(Duration::from_millis(1500));
+                .warm_up_time(Duration::from_millis(200))
+                .measurement_time(Duration::from_millis(1000));
             for threads in THREADS {
                 let label = |who: &str| {
                     format!(

@@ -75,7 +75,7 @@ fn bench(c: &mut Criterion) {
     }
 
     let mut g = c.benchmark_group("set_cookie");
-    g.measurement_time(Duration::from_secs(2))
+    g.measurement_time(Duration::from_millis(1500))
         .warm_up_time(Duration::from_millis(500));
     g.bench_function("http-session Session::set_cookie", |b| {
         let mut sink = Sink(0);
