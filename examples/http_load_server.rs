@@ -3,8 +3,9 @@
 //! - `hello`: tiny_http answering every request with a fixed body after reading
 //!   its `Cookie` header, the floor any session library adds to;
 //! - `session`: the same server doing, on every request, what a session-backed
-//!   page does: `from_request` (read the session), an atomic increment of the
-//!   session's counter (`update_with`), and `set_cookie` (rolling expiry).
+//!   page does: `lookup` (`from_request` that also returns the matched ID),
+//!   an atomic increment of the session's counter (`update_with`), and
+//!   `set_cookie` (rolling expiry).
 //!
 //! `cargo run --release --example http_load_server -- session 8080 4`
 //! (mode, port, worker threads). Routes of the session server: `/login` creates
@@ -80,19 +81,17 @@ fn session_page(session: &Session, request: tiny_http::Request) {
             Err(e) => (500, e.to_string(), None),
         }
     } else {
-        match session.from_request(&req) {
-            Ok(Some(data)) => {
-                let id = session.id_from_request(&req);
-                match (&id, path.as_str()) {
-                    (Some(_), "/count") => (200, format!("count={}", data["n"]), id),
-                    (Some(known), _) => match session.update_with(known, increment) {
-                        Ok(Some(n)) => (200, format!("n={n}"), id),
-                        Ok(None) => (401, "session gone".to_owned(), None),
-                        Err(e) => (500, e.to_string(), None),
-                    },
-                    (None, _) => (401, "no session".to_owned(), None),
-                }
-            }
+        // `lookup` is `from_request` returning the matched ID too, so the
+        // cookie header is read once.
+        match session.lookup(&req) {
+            Ok(Some((id, data))) => match path.as_str() {
+                "/count" => (200, format!("count={}", data["n"]), Some(id)),
+                _ => match session.update_with(&id, increment) {
+                    Ok(Some(n)) => (200, format!("n={n}"), Some(id)),
+                    Ok(None) => (401, "session gone".to_owned(), None),
+                    Err(e) => (500, e.to_string(), None),
+                },
+            },
             Ok(None) => (401, "no session".to_owned(), None),
             Err(e) => (500, e.to_string(), None),
         }

@@ -124,29 +124,28 @@ fn encode(bytes: &[u8; 32]) -> [u8; ID_LEN] {
 }
 
 /// Strict decoding: exactly 43 base64url characters, canonical last character.
+/// Ten groups of four characters make 30 bytes; the last three make two.
 fn decode(text: &[u8]) -> Option<[u8; 32]> {
-    if text.len() != ID_LEN {
-        return None;
-    }
+    let text: &[u8; ID_LEN] = text.try_into().ok()?;
     let mut out = [0u8; 32];
-    let mut o = 0;
-    for chunk in text.chunks(4) {
-        let mut n = 0u32;
-        for (k, &c) in chunk.iter().enumerate() {
-            let v = DECODE[c as usize];
-            if v == INVALID {
-                return None;
-            }
-            n |= (v as u32) << (18 - 6 * k);
-        }
-        let produced = chunk.len() - 1; // 4 chars -> 3 bytes, 3 chars -> 2 bytes
-        for k in 0..produced {
-            out[o] = (n >> (16 - 8 * k)) as u8;
-            o += 1;
-        }
-        if chunk.len() == 3 && n & 0xFF != 0 {
-            return None; // unused low bits set: not canonical
-        }
+    let mut invalid = 0u8;
+    let mut value = |c: u8| {
+        let v = DECODE[usize::from(c)];
+        invalid |= v; // INVALID is 0xFF; valid values stay below 64
+        u32::from(v & 0x3F)
+    };
+    for group in 0..10 {
+        let c = &text[group * 4..group * 4 + 4];
+        let n = value(c[0]) << 18 | value(c[1]) << 12 | value(c[2]) << 6 | value(c[3]);
+        out[group * 3] = (n >> 16) as u8;
+        out[group * 3 + 1] = (n >> 8) as u8;
+        out[group * 3 + 2] = n as u8;
+    }
+    let n = value(text[40]) << 18 | value(text[41]) << 12 | value(text[42]) << 6;
+    out[30] = (n >> 16) as u8;
+    out[31] = (n >> 8) as u8;
+    if invalid & 0x40 != 0 || n & 0xFF != 0 {
+        return None; // a byte outside the alphabet, or unused low bits set
     }
     Some(out)
 }
@@ -245,6 +244,38 @@ mod tests {
                 case.parse::<SessionId>(),
                 Err(Error::InvalidSessionId)
             ));
+        }
+    }
+
+    /// The straightforward decoder the fast one must agree with.
+    fn reference_decode(text: &[u8]) -> Option<[u8; 32]> {
+        if text.len() != ID_LEN {
+            return None;
+        }
+        let mut bits = Vec::new();
+        for &c in text {
+            let v = ALPHABET.iter().position(|&a| a == c)?;
+            bits.extend((0..6).rev().map(|k| (v >> k) & 1));
+        }
+        if bits[256..].iter().any(|&b| b != 0) {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = bits[i * 8..i * 8 + 8].iter().fold(0, |acc, &b| acc << 1 | b as u8);
+        }
+        Some(out)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decode_matches_the_reference(text in "[A-Za-z0-9_+/=. -]{43}") {
+            proptest::prop_assert_eq!(decode(text.as_bytes()), reference_decode(text.as_bytes()));
+        }
+
+        #[test]
+        fn decode_inverts_encode(bytes in proptest::prelude::any::<[u8; 32]>()) {
+            proptest::prop_assert_eq!(decode(&encode(&bytes)), Some(bytes));
         }
     }
 
