@@ -33,10 +33,12 @@ function init(args)
   counting = wrk.format("GET", "/")
   reading = wrk.format("GET", "/count")
   counted = 0
+  sent = 0
 end
 
 function request()
   if now() < cutoff then
+    sent = sent + 1
     return counting
   end
   return reading
@@ -49,11 +51,14 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local total = 0
+  local total, total_sent = 0, 0
   for _, thread in ipairs(threads) do
     total = total + thread:get("counted")
+    total_sent = total_sent + thread:get("sent")
   end
   io.write(string.format("counted: %d\n", total))
+  io.write(string.format("sent: %d\n", total_sent))
+  io.write(string.format("max_latency_us: %d\n", latency.max))
   io.write(string.format("p99_us: %d\n", latency:percentile(99)))
   io.write(string.format("non2xx: %d\n", summary.errors.status))
   io.write(string.format("socket_errors: %d\n",

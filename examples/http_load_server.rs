@@ -10,14 +10,21 @@
 //! `cargo run --release --example http_load_server -- session 8080 4`
 //! (mode, port, worker threads). Routes of the session server: `/login` creates
 //! a session `{"n":0}` and sets its cookie; `/count` reads the counter without
-//! changing it; anything else increments it. All worker threads share one
+//! changing it; `/stats` reports how many increments the server made; anything
+//! else increments it. All worker threads share one
 //! `Session`, and `wrk` sends one cookie, so they all update one session.
 //!
 //! tiny_http's request and response are wrapped in two small newtypes that
 //! implement `http_session::Request` and `Response`.
 
 use std::io::Cursor;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Increments this server made, counted apart from the session: `/stats`
+/// reports it, so the load script can tell a lost update (counter below this)
+/// from a response the load generator did not count.
+static INCREMENTS: AtomicU64 = AtomicU64::new(0);
 
 use http_session::{Data, Request, Session};
 use serde_json::{json, Value};
@@ -86,8 +93,16 @@ fn session_page(session: &Session, request: tiny_http::Request) {
         match session.lookup(&req) {
             Ok(Some((id, data))) => match path.as_str() {
                 "/count" => (200, format!("count={}", data["n"]), Some(id)),
+                "/stats" => (
+                    200,
+                    format!("increments={}", INCREMENTS.load(Ordering::SeqCst)),
+                    None,
+                ),
                 _ => match session.update_with(&id, increment) {
-                    Ok(Some(n)) => (200, format!("n={n}"), Some(id)),
+                    Ok(Some(n)) => {
+                        INCREMENTS.fetch_add(1, Ordering::SeqCst);
+                        (200, format!("n={n}"), Some(id))
+                    }
                     Ok(None) => (401, "session gone".to_owned(), None),
                     Err(e) => (500, e.to_string(), None),
                 },
