@@ -262,7 +262,9 @@ mod tests {
         }
         let mut out = [0u8; 32];
         for (i, byte) in out.iter_mut().enumerate() {
-            *byte = bits[i * 8..i * 8 + 8].iter().fold(0, |acc, &b| acc << 1 | b as u8);
+            *byte = bits[i * 8..i * 8 + 8]
+                .iter()
+                .fold(0, |acc, &b| acc << 1 | b as u8);
         }
         Some(out)
     }
