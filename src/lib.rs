@@ -52,17 +52,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod adapters;
 mod clock;
 pub mod cookie;
 mod error;
+mod handle;
 mod http;
 mod id;
 mod session;
 pub mod store;
 
+pub use adapters::cgi::{CgiRequest, CgiResponse};
 pub use clock::{Clock, ManualClock};
 pub use cookie::{CookieOptions, SameSite};
 pub use error::Error;
+pub use handle::{CommitOutcome, SessionHandle};
 pub use http::{Headers, Request, Response};
 pub use id::SessionId;
 pub use session::{
