@@ -34,6 +34,20 @@
 //! # Ok::<(), http_session::Error>(())
 //! ```
 //!
+//! # Per request: [`SessionHandle`]
+//!
+//! [`Session::handle`] loads a request's session lazily, reads and inserts typed
+//! values, and writes back once: no store write and no `Set-Cookie` when nothing
+//! changed, a new session only when data goes in, changes replayed through
+//! [`Store::update`] so a concurrent logout is never undone.
+//!
+//! # Servers
+//!
+//! [`adapters`] implements [`Request`] and [`Response`] for tiny_http, rouille
+//! and the `http` crate (cargo features of the same names) and for CGI
+//! ([`CgiRequest`], [`CgiResponse`], always there). `cargo run --example login`
+//! starts a login server on tiny_http.
+//!
 //! # Secure by default
 //!
 //! - IDs are 256 bits from a CSPRNG ([`SessionId`]); a cookie value of any other
