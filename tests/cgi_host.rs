@@ -77,11 +77,28 @@ $HTTP["url"] =^ "/app" {{ cgi.assign = ("" => "") }}
     }
 }
 
+/// The example runs on a `MemoryStore` until the crate's file store lands (see
+/// the limitation in `examples/cgi.rs`): each request's process starts empty, so
+/// a login sets a good cookie but the next process has never heard of it.
 #[test]
 #[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
-fn the_cgi_example_serves_the_login_flow_under_lighttpd() {
+fn the_cgi_example_logs_in_under_lighttpd_but_memory_forgets_between_processes() {
     let host = start_lighttpd();
-    support::login_flow(&host.origin, "/app", true);
+    let client = support::Client::new();
+    let home = client.get(&format!("{}/app/", host.origin));
+    assert_eq!(home.status, 200, "{home:?}");
+    assert!(home.body.contains("Not logged in"));
+    assert!(home.set_cookies().is_empty());
+
+    let login = client.post(&format!("{}/app/login", host.origin), &[("user", "ana")]);
+    support::assert_sets_session_cookie(&login, true);
+    assert_eq!(login.header("Location"), Some("/app/profile"));
+    assert!(client.session_cookie().is_some());
+
+    // The documented limitation: the next process's MemoryStore is empty.
+    let profile = support::follow(&client, &host.origin, &login);
+    assert_eq!(profile.element("status"), Some("unauthenticated"));
+    assert_eq!(profile.element("visits"), Some("1"));
 }
 
 #[test]
