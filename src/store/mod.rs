@@ -8,8 +8,10 @@ use serde_json::Value;
 use crate::clock::{from_millis, to_millis};
 use crate::{Data, Error, SessionId};
 
+mod file;
 mod memory;
 
+pub use file::{FileStore, FileStoreBuilder};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 
 /// One session as a store keeps it: its data and when it expires.
