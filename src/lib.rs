@@ -70,6 +70,8 @@ pub use session::{
     DEFAULT_TTL, MAX_CANDIDATES,
 };
 pub use store::{FileStore, FileStoreBuilder, MemoryStore, MemoryStoreBuilder, Record, Store};
+#[cfg(feature = "redis")]
+pub use store::{RedisStore, RedisStoreBuilder};
 
 /// A session's data: a JSON object.
 pub type Data = serde_json::Map<String, serde_json::Value>;

@@ -217,10 +217,7 @@ impl FileStore {
         let text = record.encode()?;
         let temp = self.dir.join(temp_name());
         let written = (|| {
-            let mut file = private_options()
-                .write(true)
-                .create_new(true)
-                .open(&temp)?;
+            let mut file = private_options().write(true).create_new(true).open(&temp)?;
             file.write_all(text.as_bytes())?;
             file.sync_all()?;
             drop(file);
@@ -332,8 +329,8 @@ impl Store for FileStore {
     /// than ten minutes by a writer that crashed. Files that do not parse and
     /// files with other names are left alone.
     fn purge_expired(&self) -> Result<usize, Error> {
-        let entries =
-            fs::read_dir(&self.dir).map_err(|e| Error::store("listing the session directory", e))?;
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|e| Error::store("listing the session directory", e))?;
         let mut removed = 0;
         for entry in entries {
             let Ok(entry) = entry else { continue };
@@ -467,7 +464,14 @@ mod tests {
                 assert_eq!(parse_file_name(&name.to_uppercase()), None);
             }
         }
-        for bad in ["", "ab", &"g".repeat(64), &"a".repeat(63), &"a".repeat(65), ".locks"] {
+        for bad in [
+            "",
+            "ab",
+            &"g".repeat(64),
+            &"a".repeat(63),
+            &"a".repeat(65),
+            ".locks",
+        ] {
             assert_eq!(parse_file_name(bad), None, "{bad:?}");
         }
         assert!(parse_file_name(&temp_name()).is_none());
