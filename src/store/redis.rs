@@ -241,7 +241,12 @@ fn single_connector(
             "a Redis URL starts with redis://, rediss:// or unix://",
         ));
     }
-    let client = redis::Client::open(url).map_err(invalid_url)?;
+    let info = redis::IntoConnectionInfo::into_connection_info(url).map_err(invalid_url)?;
+    // No `CLIENT SETINFO` on connect: it is a round trip per new connection,
+    // and its replies are read with errors ignored, which doubles the time a
+    // connection to a hung server takes to fail.
+    let settings = info.redis_settings().clone().set_skip_set_lib_name();
+    let client = redis::Client::open(info.set_redis_settings(settings)).map_err(invalid_url)?;
     // Only the address: the URL may hold a password.
     let server = format!("Redis at {}", client.get_connection_info().addr());
     let connect: Connect = Box::new(move || {
