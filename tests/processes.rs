@@ -264,7 +264,7 @@ fn child_crash_writer(store: &Arc<dyn Store>, args: &[&str]) {
     let ids: Vec<SessionId> = args.iter().map(|a| a.parse().unwrap()).collect();
     for round in 0..1_000_000u64 {
         for (k, id) in ids.iter().enumerate() {
-            if (round + k as u64) % 2 == 0 {
+            if (round + k as u64).is_multiple_of(2) {
                 store
                     .update(id, &mut |r| {
                         let seq = r.data["seq"].as_u64().unwrap() + 1;
@@ -318,7 +318,7 @@ fn file_store_survives_sigkill_mid_write() {
     let spec = format!("file:{}", dir.path().display());
     let args: Vec<&str> = ids.iter().map(SessionId::as_str).collect();
     let args = args.join(" ");
-    let mut last_seq = vec![0u64; SESSIONS];
+    let mut last_seq = [0u64; SESSIONS];
     let (mut checked, mut max_temps) = (0, 0);
     for kill in 0..KILLS {
         let mut child = spawn_child("crash-writer", &spec, &args);
