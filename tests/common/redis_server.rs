@@ -153,8 +153,9 @@ impl PrivateRedis {
 
     fn signal(&self, signal: &str) {
         let pid = self.child.as_ref().expect("not running").id();
-        let status = Command::new("kill")
-            .args([signal, &pid.to_string()])
+        // The shell's own `kill`: no dependency on procps being installed.
+        let status = Command::new("sh")
+            .args(["-c", "kill \"$0\" \"$1\"", signal, &pid.to_string()])
             .status()
             .unwrap();
         assert!(status.success());
