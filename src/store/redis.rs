@@ -63,8 +63,12 @@ type Connect = Box<dyn Fn() -> RedisResult<Connection> + Send + Sync>;
 ///   opened on demand and reused. Give it at least as many connections as your
 ///   server has worker threads.
 ///
-/// URLs: `redis://[user:password@]host[:port][/db]`, `rediss://...` for TLS
-/// (needs the feature `redis-tls`), and `unix:///path/to/redis.sock`.
+/// URLs: `redis://[user:password@]host[:port][/db]`, `unix:///path/to/redis.sock`,
+/// and `rediss://...` for TLS (feature `redis-tls`: rustls with the `ring`
+/// provider, the system's root certificates or yours with
+/// [`RedisStoreBuilder::tls_root_certificates`]). If your program enables
+/// another rustls provider too, install one with
+/// `rustls::crypto::CryptoProvider::install_default` before building the store.
 ///
 /// **Redis Cluster** (feature `redis-cluster`, [`RedisStore::cluster_builder`]):
 /// every command touches one key (the update script too), so everything works
@@ -125,6 +129,8 @@ pub struct RedisStoreBuilder {
     command_timeout: Duration,
     max_update_attempts: u32,
     clock: Clock,
+    #[cfg(feature = "redis-tls")]
+    tls_root_certificates: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +181,21 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// CA certificates (PEM) that a `rediss://` server's certificate must chain
+    /// to, instead of the system's roots: for a private CA (feature `redis-tls`).
+    ///
+    /// ```
+    /// # let ca_pem: Vec<u8> = Vec::new();
+    /// let store = http_session::RedisStore::builder("rediss://redis.internal:6380")
+    ///     .tls_root_certificates(&ca_pem)
+    ///     .build();
+    /// ```
+    #[cfg(feature = "redis-tls")]
+    pub fn tls_root_certificates(mut self, pem: &[u8]) -> Self {
+        self.tls_root_certificates = Some(pem.to_vec());
+        self
+    }
+
     /// Checks the settings and the URL and builds the store, without
     /// connecting: a server can start while Redis is down, and calls succeed
     /// once it is up. Call [`RedisStore::ping`] to check the connection.
@@ -193,13 +214,9 @@ impl RedisStoreBuilder {
             ));
         }
         let (connect, server) = match &self.target {
-            Target::Single(url) => {
-                single_connector(url, self.connect_timeout, self.command_timeout)?
-            }
+            Target::Single(url) => single_connector(url, &self)?,
             #[cfg(feature = "redis-cluster")]
-            Target::Cluster(urls) => {
-                cluster_connector(urls, self.connect_timeout, self.command_timeout)?
-            }
+            Target::Cluster(urls) => cluster_connector(urls, &self)?,
         };
         Ok(RedisStore {
             pool: Pool {
@@ -228,11 +245,8 @@ fn invalid_url(e: RedisError) -> Error {
     ))
 }
 
-fn single_connector(
-    url: &str,
-    connect_timeout: Duration,
-    command_timeout: Duration,
-) -> Result<(Connect, String), Error> {
+fn single_connector(url: &str, settings: &RedisStoreBuilder) -> Result<(Connect, String), Error> {
+    let (connect_timeout, command_timeout) = (settings.connect_timeout, settings.command_timeout);
     if !["redis://", "rediss://", "unix://", "redis+unix://"]
         .iter()
         .any(|scheme| url.starts_with(scheme))
@@ -245,8 +259,22 @@ fn single_connector(
     // No `CLIENT SETINFO` on connect: it is a round trip per new connection,
     // and its replies are read with errors ignored, which doubles the time a
     // connection to a hung server takes to fail.
-    let settings = info.redis_settings().clone().set_skip_set_lib_name();
-    let client = redis::Client::open(info.set_redis_settings(settings)).map_err(invalid_url)?;
+    let redis_settings = info.redis_settings().clone().set_skip_set_lib_name();
+    let info = info.set_redis_settings(redis_settings);
+    #[cfg(feature = "redis-tls")]
+    let client = match &settings.tls_root_certificates {
+        Some(pem) => redis::Client::build_with_tls(
+            info,
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem.clone()),
+            },
+        ),
+        None => redis::Client::open(info),
+    }
+    .map_err(invalid_url)?;
+    #[cfg(not(feature = "redis-tls"))]
+    let client = redis::Client::open(info).map_err(invalid_url)?;
     // Only the address: the URL may hold a password.
     let server = format!("Redis at {}", client.get_connection_info().addr());
     let connect: Connect = Box::new(move || {
@@ -261,19 +289,25 @@ fn single_connector(
 #[cfg(feature = "redis-cluster")]
 fn cluster_connector(
     urls: &[String],
-    connect_timeout: Duration,
-    command_timeout: Duration,
+    settings: &RedisStoreBuilder,
 ) -> Result<(Connect, String), Error> {
     let first = urls
         .first()
         .ok_or_else(|| Error::config("a Redis Cluster needs at least one node URL"))?;
-    let client = redis::cluster::ClusterClientBuilder::new(urls.iter().map(String::as_str))
-        .connection_timeout(connect_timeout)
-        .response_timeout(command_timeout)
+    let builder = redis::cluster::ClusterClientBuilder::new(urls.iter().map(String::as_str))
+        .connection_timeout(settings.connect_timeout)
+        .response_timeout(settings.command_timeout)
         // Few retries, so a call on a broken cluster still fails in bounded time.
-        .retries(2)
-        .build()
-        .map_err(invalid_url)?;
+        .retries(2);
+    #[cfg(feature = "redis-tls")]
+    let builder = match &settings.tls_root_certificates {
+        Some(pem) => builder.certs(redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem.clone()),
+        }),
+        None => builder,
+    };
+    let client = builder.build().map_err(invalid_url)?;
     let addr = redis::Client::open(first.as_str())
         .map_err(invalid_url)?
         .get_connection_info()
@@ -424,6 +458,8 @@ impl RedisStoreBuilder {
             command_timeout: DEFAULT_COMMAND_TIMEOUT,
             max_update_attempts: DEFAULT_MAX_UPDATE_ATTEMPTS,
             clock: Clock::system(),
+            #[cfg(feature = "redis-tls")]
+            tls_root_certificates: None,
         }
     }
 }
@@ -686,6 +722,14 @@ mod tests {
     use super::*;
     use crate::ManualClock;
     use std::time::UNIX_EPOCH;
+
+    #[cfg(not(feature = "redis-tls"))]
+    #[test]
+    fn rediss_without_the_tls_feature_says_which_feature() {
+        let err = RedisStore::open("rediss://127.0.0.1:6380").unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+        assert!(err.to_string().contains("redis-tls"), "{err}");
+    }
 
     #[test]
     fn ttl_rounds_up_and_marks_the_past() {
