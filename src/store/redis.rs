@@ -75,7 +75,8 @@ type Connect = Box<dyn Fn() -> RedisResult<Connection> + Send + Sync>;
 /// on a cluster, and keys spread over the slots by ID. Not supported: a prefix
 /// with a `{hash tag}` (it would put every session in one slot; it still works,
 /// but on one node), reading from replicas (reads go to the master so an update
-/// is seen at once), and Redis Sentinel.
+/// is seen at once), and Redis Sentinel. A call during a failover fails with an
+/// error after a couple of quick retries rather than waiting for the cluster.
 ///
 /// ```no_run
 /// use http_session::{RedisStore, Session};
