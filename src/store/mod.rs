@@ -195,6 +195,11 @@ pub trait Store: Send + Sync {
     /// Changes the record under `id` in place with `f`; `Ok(false)` when there is
     /// no live record. If `f` panics the stored record must be left as it was.
     ///
+    /// A store may run `f` more than once, each time on a freshly read record
+    /// (an optimistic store such as Redis retries after losing a race); only the
+    /// last run is stored. So `f` should only change the record and its own
+    /// captured state, resetting that state on each run.
+    ///
     /// The default reads and then writes; it is not atomic.
     fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
         match self.get(id)? {
