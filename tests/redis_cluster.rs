@@ -109,7 +109,8 @@ fn cluster_passes_the_conformance_suite() {
     let dir = tempfile::tempdir().unwrap();
     let (_nodes, ports) = start_cluster(dir.path());
     *ENTRY.lock().unwrap() = Some(format!("redis://127.0.0.1:{}", ports[0]));
-    let checks: [(&str, fn(suite::Make)); 11] = [
+    type Check = (&'static str, fn(suite::Make));
+    let checks: [Check; 11] = [
         ("get_set_delete", suite::get_set_delete),
         ("create_if_absent", suite::create_if_absent),
         (

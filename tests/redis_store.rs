@@ -221,6 +221,12 @@ fn passwords_stay_out_of_errors_and_debug() {
     assert!(!message.contains("s3cret"), "{message}");
     assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
     assert!(!format!("{store:?}").contains("s3cret"));
+    let builder = RedisStore::builder("redis://user:s3cret@127.0.0.1:6379/0");
+    let shown = format!("{builder:?}");
+    assert!(
+        !shown.contains("s3cret") && shown.contains("127.0.0.1:6379"),
+        "{shown}"
+    );
 }
 
 /// A store for fault tests: short timeouts so a failing call returns soon.

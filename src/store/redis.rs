@@ -121,7 +121,7 @@ pub struct RedisStore {
 /// assert!(RedisStore::builder("redis://127.0.0.1").pool_size(0).build().is_err());
 /// # Ok::<(), http_session::Error>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RedisStoreBuilder {
     target: Target,
     prefix: String,
@@ -134,7 +134,7 @@ pub struct RedisStoreBuilder {
     tls_root_certificates: Option<Vec<u8>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Target {
     Single(String),
     #[cfg(feature = "redis-cluster")]
@@ -473,6 +473,40 @@ impl fmt::Debug for RedisStore {
             .field("pool_size", &self.pool.size)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field("target", &self.target)
+            .field("prefix", &self.prefix)
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("command_timeout", &self.command_timeout)
+            .field("max_update_attempts", &self.max_update_attempts)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shows the URLs without their user and password.
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |url: &str| match (url.find("://"), url.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+            }
+            _ => url.to_owned(),
+        };
+        match self {
+            Target::Single(url) => f.debug_tuple("Single").field(&redact(url)).finish(),
+            #[cfg(feature = "redis-cluster")]
+            Target::Cluster(urls) => f
+                .debug_tuple("Cluster")
+                .field(&urls.iter().map(|u| redact(u)).collect::<Vec<_>>())
+                .finish(),
+        }
     }
 }
 
