@@ -384,3 +384,37 @@ fn store_built_while_redis_is_down_works_once_it_is_up() {
     assert_eq!(store.get(&id).unwrap(), Some(record(1)));
     println!("Redis not running at start-up: ping failed after {refused:?}, then recovered");
 }
+
+#[test]
+fn restart_while_connections_sit_idle_is_invisible_to_callers() {
+    let mut server = PrivateRedis::start();
+    let store = fault_store(&server);
+    let ids: Vec<SessionId> = (0..4).map(|_| SessionId::generate()).collect();
+    // Open several pooled connections at once, then let them sit idle.
+    thread::scope(|s| {
+        for id in &ids {
+            let store = &store;
+            s.spawn(move || {
+                for n in 0..50 {
+                    store.set(id, record(n)).unwrap();
+                }
+            });
+        }
+    });
+    server.kill();
+    server.restart();
+    // Every idle connection is dead now; the first calls still succeed.
+    let started = Instant::now();
+    assert!(
+        store.create(&ids[0], record(1)).unwrap(),
+        "the restart emptied Redis"
+    );
+    let first = started.elapsed();
+    assert!(store.update(&ids[0], &mut |r| *r = record(2)).unwrap());
+    for id in &ids[1..] {
+        assert_eq!(store.get(id).unwrap(), None);
+        store.set(id, record(3)).unwrap();
+    }
+    assert_eq!(store.get(&ids[0]).unwrap(), Some(record(2)));
+    println!("Redis restarted under idle pooled connections: first call ok in {first:?}");
+}

@@ -379,13 +379,33 @@ impl RedisStore {
     /// Runs `op` on a pooled connection. A connection that failed for any
     /// reason but an error reply from Redis is dropped. A reused connection that
     /// turns out to be dead (Redis restarted while it sat idle) is retried once
-    /// on a fresh one: the new server cannot have seen the command.
+    /// on a fresh one, and the other idle connections are closed.
     fn run<T>(
         &self,
         doing: &str,
+        op: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
+    ) -> Result<T, Error> {
+        self.run_with(doing, true, op)
+    }
+
+    /// Like [`run`](Self::run), never retried: for the compare-and-set, which
+    /// a server could have run just before the connection died, and which
+    /// always follows a `GET` that has already cleared out dead connections.
+    fn run_once<T>(
+        &self,
+        doing: &str,
+        op: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
+    ) -> Result<T, Error> {
+        self.run_with(doing, false, op)
+    }
+
+    fn run_with<T>(
+        &self,
+        doing: &str,
+        retry_dead: bool,
         mut op: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
     ) -> Result<T, Error> {
-        let mut retried = false;
+        let mut retried = !retry_dead;
         loop {
             let mut conn = self.pool.get().map_err(|e| self.error(doing, e))?;
             match op(conn.connection()) {
@@ -612,7 +632,7 @@ impl RedisStore {
         let ttl = self
             .ttl_ms(record)
             .map_or(-1, |ms| i64::try_from(ms).unwrap_or(i64::MAX));
-        let written: i64 = self.run("writing a session", |conn| {
+        let written: i64 = self.run_once("writing a session", |conn| {
             self.cas.key(key).arg(old).arg(&new).arg(ttl).invoke(conn)
         })?;
         Ok(written == 1)
