@@ -5,27 +5,30 @@
 //! `target/debug/examples/cgi`; for example lighttpd:
 //!
 //! ```text
-//! server.modules += ("mod_cgi", "mod_alias")
+//! server.modules += ("mod_cgi", "mod_alias", "mod_setenv")
 //! alias.url = ("/app" => "/path/to/target/debug/examples/cgi")
 //! $HTTP["url"] =^ "/app" { cgi.assign = ("" => "") }
+//! setenv.add-environment = ("SESSION_DIR" => "/path/to/sessions")
 //! ```
 //!
 //! then open http://127.0.0.1:PORT/app/. Routes (after the script's name):
 //! `/` (login form), `POST /login`, `/profile` (visit counter), `POST /update-role`,
 //! `POST /logout`.
 //!
-//! **Limitation: the store.** Each request is a new process, so a `MemoryStore`
-//! starts empty every time: the session cookie is set, but the next request's
-//! process has never heard of it, and every visit looks like the first. Sessions
-//! that survive between CGI processes need a store outside the process (a file
-//! store, Redis). This example uses `MemoryStore` until the crate's file store
-//! lands; swap it in `session()` below and nothing else changes.
+//! **The store.** Each request is a new process, so sessions must live outside
+//! it: this example keeps them in a [`FileStore`] directory (`$SESSION_DIR`, or
+//! `http-session-cgi` in the system's temp dir), shared safely by every CGI
+//! process through file locks. A `MemoryStore` would start empty on every
+//! request: the cookie would be set, but the next process would never have
+//! heard of it.
 
 mod support;
 
 use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use http_session::{CgiRequest, CgiResponse, Error, MemoryStore, Session};
+use http_session::{CgiRequest, CgiResponse, Error, FileStore, Session};
 use support::{escape, field, parse_form};
 
 /// The longest form body read, in bytes.
@@ -46,13 +49,21 @@ fn main() {
 }
 
 /// The session settings: the defaults (cookie `session_id`, `HttpOnly; Secure;
-/// SameSite=Lax`), on a store that should outlive the process (see the
-/// limitation above).
-fn session() -> Result<Session<MemoryStore>, Error> {
-    Session::builder().store(MemoryStore::new()).build()
+/// SameSite=Lax`, 30 idle minutes), on files that outlive the process. With no
+/// server process to clean up, writes purge expired files every 15 minutes.
+fn session() -> Result<Session<FileStore>, Error> {
+    // `SESSION_DIR`, not an `HTTP_` name: clients control every `HTTP_*`
+    // variable through their request headers.
+    let dir = std::env::var_os("SESSION_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("http-session-cgi"));
+    let store = FileStore::builder(dir)
+        .sweep_interval(Duration::from_secs(15 * 60))
+        .build()?;
+    Session::builder().store(store).build()
 }
 
-fn respond(session: &Session<MemoryStore>, request: &CgiRequest) -> Result<CgiResponse, Error> {
+fn respond(session: &Session<FileStore>, request: &CgiRequest) -> Result<CgiResponse, Error> {
     let base = request.var("SCRIPT_NAME").unwrap_or("");
     let mut handle = session.handle(request);
     let mut response = match (request.method(), request.path_info()) {

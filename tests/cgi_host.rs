@@ -42,12 +42,14 @@ fn start_lighttpd() -> Host {
 server.bind = "127.0.0.1"
 server.port = {port}
 server.errorlog = "{dir}/error.log"
-server.modules += ("mod_cgi", "mod_alias")
+server.modules += ("mod_cgi", "mod_alias", "mod_setenv")
 alias.url = ("/app" => "{program}")
 $HTTP["url"] =^ "/app" {{ cgi.assign = ("" => "") }}
+setenv.add-environment = ("SESSION_DIR" => "{sessions}")
 "#,
         dir = dir.display(),
         program = program.display(),
+        sessions = dir.join("sessions").display(),
     );
     let config_path = dir.join("lighttpd.conf");
     std::fs::write(&config_path, config).unwrap();
@@ -77,28 +79,41 @@ $HTTP["url"] =^ "/app" {{ cgi.assign = ("" => "") }}
     }
 }
 
-/// The example runs on a `MemoryStore` until the crate's file store lands (see
-/// the limitation in `examples/cgi.rs`): each request's process starts empty, so
-/// a login sets a good cookie but the next process has never heard of it.
+/// One process per request, the sessions in a `FileStore` between them: the
+/// whole login flow works as it does on a long-running server.
 #[test]
 #[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
-fn the_cgi_example_logs_in_under_lighttpd_but_memory_forgets_between_processes() {
+fn the_cgi_example_serves_the_login_flow_under_lighttpd() {
+    let host = start_lighttpd();
+    support::login_flow(&host.origin, "/app", true);
+}
+
+#[test]
+#[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
+fn sessions_live_in_files_between_the_processes() {
     let host = start_lighttpd();
     let client = support::Client::new();
-    let home = client.get(&format!("{}/app/", host.origin));
-    assert_eq!(home.status, 200, "{home:?}");
-    assert!(home.body.contains("Not logged in"));
-    assert!(home.set_cookies().is_empty());
-
     let login = client.post(&format!("{}/app/login", host.origin), &[("user", "ana")]);
     support::assert_sets_session_cookie(&login, true);
-    assert_eq!(login.header("Location"), Some("/app/profile"));
-    assert!(client.session_cookie().is_some());
-
-    // The documented limitation: the next process's MemoryStore is empty.
-    let profile = support::follow(&client, &host.origin, &login);
-    assert_eq!(profile.element("status"), Some("unauthenticated"));
-    assert_eq!(profile.element("visits"), Some("1"));
+    let sessions = host.dir.join("sessions");
+    let files = |dir: &std::path::Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .count()
+    };
+    assert_eq!(files(&sessions), 1, "one session file");
+    // Several visits, each a new process, all counted in the one session.
+    for visit in 1..=3 {
+        let profile = client.get(&format!("{}/app/profile", host.origin));
+        assert_eq!(profile.element("user"), Some("ana"));
+        assert_eq!(profile.element("visits"), Some(&*visit.to_string()));
+    }
+    assert_eq!(files(&sessions), 1);
+    let logout = client.post(&format!("{}/app/logout", host.origin), &[]);
+    assert_eq!(logout.status, 303);
+    assert_eq!(files(&sessions), 0, "logout deleted the file");
 }
 
 #[test]

@@ -4,12 +4,14 @@
 //! body and writes them to stdout in CGI form.
 //!
 //! Each request is a new process, so sessions must live in a store outside it
-//! (files, Redis): a `MemoryStore` is empty on every request.
+//! ([`FileStore`](crate::FileStore), Redis): a `MemoryStore` is empty on every
+//! request.
 //!
 //! ```
-//! use http_session::{CgiRequest, CgiResponse, Session};
+//! use http_session::{CgiRequest, CgiResponse, FileStore, Session};
 //!
-//! let session = Session::new(); // use a store that outlives the process
+//! # let dir = std::env::temp_dir().join(format!("doc-cgi-{}", std::process::id()));
+//! let session = Session::with_store(FileStore::open(&dir)?);
 //! let request = CgiRequest::from_env();
 //! let mut handle = session.handle(&request);
 //! let visits = handle.get::<u64>("visits")?.unwrap_or(0) + 1;
@@ -22,6 +24,7 @@
 //! let mut stdout = Vec::new(); // std::io::stdout().lock() in a real program
 //! response.write_to(&mut stdout)?;
 //! assert!(stdout.starts_with(b"Status: 200 OK\r\n"));
+//! # std::fs::remove_dir_all(&dir)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
