@@ -14,10 +14,9 @@
 //! else increments it. All worker threads share one
 //! `Session`, and `wrk` sends one cookie, so they all update one session.
 //!
-//! tiny_http's request and response are wrapped in two small newtypes that
-//! implement `http_session::Request` and `Response`.
+//! tiny_http's request and response are used directly, through the crate's
+//! `tiny_http` adapter (on in this repository's dev-dependencies).
 
-use std::io::Cursor;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -29,38 +28,6 @@ static INCREMENTS: AtomicU64 = AtomicU64::new(0);
 use http_session::{Data, Request, Session};
 use serde_json::{json, Value};
 
-/// A tiny_http request seen through `http_session::Request`.
-struct TinyRequest<'a>(&'a tiny_http::Request);
-
-impl http_session::Request for TinyRequest<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.0
-            .headers()
-            .iter()
-            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
-    }
-
-    fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0
-            .headers()
-            .iter()
-            .filter(move |h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
-    }
-}
-
-/// A tiny_http response seen through `http_session::Response`.
-struct TinyResponse(tiny_http::Response<Cursor<Vec<u8>>>);
-
-impl http_session::Response for TinyResponse {
-    fn append_header(&mut self, name: &str, value: &str) {
-        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            self.0.add_header(header);
-        }
-    }
-}
-
 fn increment(data: &mut Data) -> u64 {
     let n = data.get("n").and_then(Value::as_u64).unwrap_or(0) + 1;
     if let Some(slot) = data.get_mut("n") {
@@ -71,16 +38,12 @@ fn increment(data: &mut Data) -> u64 {
 
 fn hello(request: tiny_http::Request) {
     // Read the cookie header, as any page does, and ignore it.
-    let cookie_len = TinyRequest(&request)
-        .header_values("cookie")
-        .map(str::len)
-        .sum::<usize>();
+    let cookie_len = request.header_values("cookie").map(str::len).sum::<usize>();
     std::hint::black_box(cookie_len);
     let _ = request.respond(tiny_http::Response::from_string("hello"));
 }
 
 fn session_page(session: &Session, request: tiny_http::Request) {
-    let req = TinyRequest(&request);
     let path = request.url().to_owned();
     let (status, body, id) = if path == "/login" {
         match session.create(json!({"n": 0})) {
@@ -90,7 +53,7 @@ fn session_page(session: &Session, request: tiny_http::Request) {
     } else {
         // `lookup` is `from_request` returning the matched ID too, so the
         // cookie header is read once.
-        match session.lookup(&req) {
+        match session.lookup(&request) {
             Ok(Some((id, data))) => match path.as_str() {
                 "/count" => (200, format!("count={}", data["n"]), Some(id)),
                 "/stats" => (
@@ -111,14 +74,13 @@ fn session_page(session: &Session, request: tiny_http::Request) {
             Err(e) => (500, e.to_string(), None),
         }
     };
-    let mut res = TinyResponse(tiny_http::Response::from_string(body).with_status_code(status));
+    let mut res = tiny_http::Response::from_string(body).with_status_code(status);
     if let Some(id) = id {
         if let Err(e) = session.set_cookie(&mut res, &id) {
-            res =
-                TinyResponse(tiny_http::Response::from_string(e.to_string()).with_status_code(500));
+            res = tiny_http::Response::from_string(e.to_string()).with_status_code(500);
         }
     }
-    let _ = request.respond(res.0);
+    let _ = request.respond(res);
 }
 
 fn main() {
