@@ -1,0 +1,142 @@
+//! Runs one hot-path operation N times, for counting instructions with
+//! callgrind (which the machine's load does not disturb, unlike timings):
+//!
+//! ```sh
+//! cargo build --release --example instructions
+//! for n in 0 20000; do
+//!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/examples/instructions counter $n 2>&1 | grep Collected
+//! done   # (second - first) / 20000 = instructions per operation
+//! ```
+//!
+//! Operations: `parse`, `find`, `naive` (cookie header, 6 cookies), `serialize`,
+//! `set_cookie`, `generate`, `get`, `update`, `counter` (`update_with`), and
+//! `plain-counter` (the `Mutex<HashMap<String, Map>>` baseline). Setup (10,000
+//! sessions) is the same for every N, so it cancels out in the difference.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use http_session::{CookieOptions, Data, MemoryStore, Response, Session, SessionId};
+use serde_json::{json, Value};
+
+const SID: &str = "k3Jx9QvB2mT7LwZp4HnYc8RsE1uGfD6aVb0NqXoKiUw";
+
+struct Sink(usize);
+
+impl Response for Sink {
+    fn append_header(&mut self, _name: &str, value: &str) {
+        self.0 += value.len();
+    }
+}
+
+fn increment(data: &mut Data) -> i64 {
+    let n = data.get("n").and_then(Value::as_i64).unwrap_or(0) + 1;
+    if let Some(slot) = data.get_mut("n") {
+        *slot = n.into();
+    }
+    n
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(op), Some(n)) = (
+        args.get(1),
+        args.get(2).and_then(|n| n.parse::<usize>().ok()),
+    ) else {
+        eprintln!("usage: instructions OPERATION N");
+        std::process::exit(2);
+    };
+    let header = format!(
+        "_ga=GA1.2.1848372615.1700000000; theme=dark; session_id={SID}; lang=\"en-US\"; \
+         _gid=GA1.2.921334455.1700000000; consent=stats:on"
+    );
+    let store = MemoryStore::builder().max_sessions(100_000).build();
+    let session = Session::builder()
+        .store(store)
+        .build()
+        .expect("valid settings");
+    let ids: Vec<SessionId> = (0..10_000)
+        .map(|_| {
+            session
+                .create(json!({"user_id": "123", "role": "admin", "n": 5}))
+                .expect("create")
+        })
+        .collect();
+    let plain: Mutex<HashMap<String, Data>> = Mutex::new(
+        ids.iter()
+            .map(|id| {
+                (
+                    id.to_string(),
+                    json!({"user_id": "123", "role": "admin", "n": 5}),
+                )
+            })
+            .map(|(id, v)| (id, v.as_object().cloned().unwrap_or_default()))
+            .collect(),
+    );
+    let plain_ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
+    let options = CookieOptions::default()
+        .max_age(Duration::from_secs(3600))
+        .expires(SystemTime::now());
+    let id: SessionId = SID.parse().expect("a valid ID");
+
+    let mut acc = 0usize;
+    for i in 0..n {
+        let some = &ids[i % ids.len()];
+        match op.as_str() {
+            "parse" => {
+                acc += http_session::cookie::parse(black_box(&header))
+                    .map(|(a, b)| a.len() + b.len())
+                    .sum::<usize>()
+            }
+            "find" => {
+                acc += http_session::cookie::parse(black_box(&header))
+                    .find(|(name, _)| *name == "session_id")
+                    .map_or(0, |(_, v)| v.len())
+            }
+            "naive" => {
+                acc += black_box(&header)
+                    .split(';')
+                    .filter_map(|p| p.split_once('='))
+                    .map(|(a, b)| a.trim().len() + b.trim().len())
+                    .sum::<usize>()
+            }
+            "serialize" => {
+                acc += http_session::cookie::serialize("session_id", black_box(SID), &options)
+                    .map_or(0, |s| s.len())
+            }
+            "set_cookie" => {
+                let mut sink = Sink(0);
+                let _ = session.set_cookie(&mut sink, black_box(&id));
+                acc += sink.0;
+            }
+            "generate" => acc += usize::from(SessionId::generate().as_bytes()[0]),
+            "get" => acc += session.get(some).ok().flatten().map_or(0, |d| d.len()),
+            "update" => acc += usize::from(session.update(some, json!({"n": i})).unwrap_or(false)),
+            "counter" => {
+                acc += session
+                    .update_with(some, increment)
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0) as usize
+            }
+            "plain-counter" => {
+                let key = &plain_ids[i % plain_ids.len()];
+                let loaded = plain.lock().ok().and_then(|m| m.get(key).cloned());
+                if let Some(mut data) = loaded {
+                    acc += increment(&mut data) as usize;
+                    if let Ok(mut map) = plain.lock() {
+                        map.insert(key.clone(), data);
+                    }
+                }
+            }
+            other => {
+                eprintln!("unknown operation {other}");
+                std::process::exit(2);
+            }
+        }
+    }
+    println!("{acc}");
+}
