@@ -365,16 +365,20 @@ impl<S: Store> Session<S> {
             let mut before = BEFORE.take().unwrap_or_default();
             crate::data::copy_into(&record.data, &mut before);
             let value = f(&mut record.data);
-            outcome = match self.check_size(&record.data) {
-                Ok(()) => {
-                    self.roll(record, now);
+            let size = json_size(&record.data);
+            outcome = if size > self.max_data_size {
+                record.data = before;
+                Err(Error::DataTooLarge {
+                    size,
+                    limit: self.max_data_size,
+                })
+            } else {
+                self.roll(record, now);
+                // Only small sessions' copies are kept for the next call.
+                if size <= 4096 {
                     BEFORE.set(Some(before));
-                    Ok(Some(value))
                 }
-                Err(e) => {
-                    record.data = before;
-                    Err(e)
-                }
+                Ok(Some(value))
             };
         })?;
         if found && expired {
