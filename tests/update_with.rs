@@ -111,3 +111,28 @@ fn a_nested_call_on_another_session_works() {
     assert_eq!(got, Some(2 + 11));
     assert_eq!(inner.get(&b).unwrap().unwrap()["n"], 11);
 }
+
+#[test]
+fn sessions_of_different_shapes_updated_in_turn_stay_exact() {
+    // MemoryStore decodes into the record it used last on this thread; sessions
+    // with other keys, escapes, floats and nesting must come back exactly.
+    let session = Session::new();
+    let shapes = [
+        json!({"n": 0, "role": "admin", "user_id": "123"}),
+        json!({"n": 0, "quote\"key": "tab\there", "nested": {"a": [1, 2.5, null]}}),
+        json!({"n": 0}),
+        json!({"n": 0, "role": "ünïcode ✓", "neg": -7, "big": u64::MAX}),
+    ];
+    let ids: Vec<_> = shapes
+        .iter()
+        .map(|shape| session.create(shape.clone()).unwrap())
+        .collect();
+    for round in 1..=5u64 {
+        for (id, shape) in ids.iter().zip(&shapes) {
+            assert_eq!(session.update_with(id, increment).unwrap(), Some(round));
+            let mut expected = shape.as_object().unwrap().clone();
+            expected.insert("n".into(), round.into());
+            assert_eq!(session.get(id).unwrap().unwrap(), expected);
+        }
+    }
+}
