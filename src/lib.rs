@@ -57,6 +57,7 @@ pub mod cookie;
 mod error;
 mod http;
 mod id;
+mod rejection;
 mod session;
 pub mod store;
 
@@ -65,6 +66,7 @@ pub use cookie::{CookieOptions, SameSite};
 pub use error::Error;
 pub use http::{Headers, Request, Response};
 pub use id::SessionId;
+pub use rejection::{IdPrefix, Rejection};
 pub use session::{
     Session, SessionBuilder, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_COOKIE_NAME, DEFAULT_MAX_DATA_SIZE,
     DEFAULT_TTL, MAX_CANDIDATES,

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cookie::{self, CookieOptions, MAX_COOKIE_LIFETIME};
+use crate::rejection::{Rejection, RejectionHook};
 use crate::{Clock, Data, Error, MemoryStore, Record, Request, Response, SessionId, Store};
 
 /// The default cookie name, as in the seed.
@@ -74,6 +75,7 @@ pub struct Session<S: Store = MemoryStore> {
     absolute_lifetime: Option<Duration>,
     max_data_size: usize,
     clock: Clock,
+    on_rejection: RejectionHook,
 }
 
 /// Settings for a [`Session`]; [`build`](SessionBuilder::build) checks them all,
@@ -104,6 +106,7 @@ pub struct SessionBuilder<S: Store = MemoryStore> {
     absolute_lifetime: Option<Duration>,
     max_data_size: usize,
     clock: Clock,
+    on_rejection: RejectionHook,
 }
 
 impl Session<MemoryStore> {
@@ -123,6 +126,7 @@ impl Session<MemoryStore> {
             absolute_lifetime: Some(DEFAULT_ABSOLUTE_LIFETIME),
             max_data_size: DEFAULT_MAX_DATA_SIZE,
             clock: Clock::system(),
+            on_rejection: RejectionHook::default(),
         }
     }
 }
@@ -150,6 +154,7 @@ impl<S: Store> SessionBuilder<S> {
             absolute_lifetime: self.absolute_lifetime,
             max_data_size: self.max_data_size,
             clock: self.clock,
+            on_rejection: self.on_rejection,
         }
     }
 
@@ -187,6 +192,37 @@ impl<S: Store> SessionBuilder<S> {
     /// The clock that expiry is judged by (default: the system clock).
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Calls `hook` for each session cookie that leads nowhere: a malformed value,
+    /// or a well-formed ID the store does not know (see [`Rejection`]). Servers
+    /// count these per client to spot and rate-limit session-ID guessing. The
+    /// hook gets a redacted ID only, never a whole one; it runs on the request's
+    /// thread, so keep it quick. Default: none.
+    ///
+    /// ```
+    /// use http_session::{Headers, Rejection, Session};
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let guesses = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&guesses);
+    /// let session = Session::builder()
+    ///     .on_rejection(move |rejection: Rejection| {
+    ///         counter.fetch_add(1, Ordering::Relaxed);
+    ///         eprintln!("session rejected: {rejection}"); // never a full ID
+    ///     })
+    ///     .build()?;
+    ///
+    /// let guess = http_session::SessionId::generate();
+    /// let req = Headers::new().with("Cookie", &format!("session_id={guess}"));
+    /// assert_eq!(session.from_request(&req)?, None);
+    /// assert_eq!(guesses.load(Ordering::Relaxed), 1);
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn on_rejection(mut self, hook: impl Fn(Rejection) + Send + Sync + 'static) -> Self {
+        self.on_rejection = RejectionHook::new(hook);
         self
     }
 
@@ -236,6 +272,7 @@ impl<S: Store> SessionBuilder<S> {
             absolute_lifetime: self.absolute_lifetime,
             max_data_size: self.max_data_size,
             clock: self.clock,
+            on_rejection: self.on_rejection,
         })
     }
 }
@@ -261,6 +298,7 @@ impl<S: Store> Session<S> {
             absolute_lifetime: Some(DEFAULT_ABSOLUTE_LIFETIME),
             max_data_size: DEFAULT_MAX_DATA_SIZE,
             clock: Clock::system(),
+            on_rejection: RejectionHook::default(),
         }
     }
 
@@ -390,18 +428,33 @@ impl<S: Store> Session<S> {
     }
 
     /// Like [`from_request`](Session::from_request), with the ID that matched.
+    ///
+    /// Cookies that lead nowhere are reported to the
+    /// [`on_rejection`](SessionBuilder::on_rejection) hook.
     pub fn lookup(&self, req: &impl Request) -> Result<Option<(SessionId, Data)>, Error> {
         let mut tried: [Option<SessionId>; MAX_CANDIDATES] = Default::default();
-        for (slot, id) in self.candidates(req).enumerate() {
+        let mut malformed = false;
+        let mut found = None;
+        let well_formed = self.cookie_values(req).filter_map(|value| {
+            let id = value.parse::<SessionId>().ok();
+            malformed |= id.is_none();
+            id
+        });
+        for (slot, id) in well_formed.take(MAX_CANDIDATES).enumerate() {
             if tried[..slot].iter().flatten().any(|seen| *seen == id) {
                 continue;
             }
             if let Some(record) = self.load(&id)? {
-                return Ok(Some((id, record.data)));
+                found = Some((id, record.data));
+                break;
             }
+            self.on_rejection.report(Rejection::unknown(&id));
             tried[slot] = Some(id);
         }
-        Ok(None)
+        if malformed {
+            self.on_rejection.report(Rejection::MalformedCookie);
+        }
+        Ok(found)
     }
 
     /// The first well-formed session ID in the request's cookies, without asking
@@ -485,11 +538,17 @@ impl<S: Store> Session<S> {
     /// The well-formed IDs under the session's cookie name, at most
     /// [`MAX_CANDIDATES`] of them.
     fn candidates<'r>(&'r self, req: &'r impl Request) -> impl Iterator<Item = SessionId> + 'r {
+        self.cookie_values(req)
+            .filter_map(|value| value.parse::<SessionId>().ok())
+            .take(MAX_CANDIDATES)
+    }
+
+    /// The values of every cookie named like the session's, in order.
+    fn cookie_values<'r>(&'r self, req: &'r impl Request) -> impl Iterator<Item = &'r str> + 'r {
         req.header_values("cookie")
             .flat_map(cookie::parse)
             .filter(|(name, _)| *name == self.cookie_name)
-            .filter_map(|(_, value)| value.parse::<SessionId>().ok())
-            .take(MAX_CANDIDATES)
+            .map(|(_, value)| value)
     }
 
     /// The live record of `id`; expiry is checked here too, so a store that

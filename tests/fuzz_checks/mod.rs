@@ -276,13 +276,18 @@ pub struct RequestFixture {
     pub store: Arc<CountingStore<http_session::MemoryStore>>,
     pub known: SessionId,
     pub data: Data,
+    /// Rejections reported to the `on_rejection` hook.
+    pub rejections: Arc<std::sync::Mutex<Vec<http_session::Rejection>>>,
 }
 
 impl RequestFixture {
     pub fn new() -> Self {
         let store = Arc::new(CountingStore::new(http_session::MemoryStore::new()));
+        let rejections: Arc<std::sync::Mutex<Vec<http_session::Rejection>>> = Arc::default();
+        let sink = Arc::clone(&rejections);
         let session = Session::builder()
             .store(Arc::clone(&store))
+            .on_rejection(move |r| sink.lock().unwrap_or_else(|p| p.into_inner()).push(r))
             .build()
             .expect("default settings are valid");
         let mut data = Data::new();
@@ -293,6 +298,7 @@ impl RequestFixture {
             store,
             known,
             data,
+            rejections,
         }
     }
 }
@@ -313,6 +319,8 @@ pub fn header_name(selector: u8, other: &str) -> &str {
 /// known session exactly when one of the first well-formed candidate IDs names it.
 pub fn check_from_request(fixture: &RequestFixture, headers: &Headers) {
     fixture.store.reset();
+    let take_reports = || std::mem::take(&mut *fixture.rejections.lock().unwrap());
+    take_reports();
     let found = fixture
         .session
         .lookup(headers)
@@ -332,6 +340,16 @@ pub fn check_from_request(fixture: &RequestFixture, headers: &Headers) {
         .filter_map(|(_, v)| v.parse().ok())
         .take(http_session::MAX_CANDIDATES)
         .collect();
+    let reports = take_reports();
+    assert!(
+        reports.len() <= http_session::MAX_CANDIDATES + 1,
+        "{reports:?}"
+    );
+    let unknown = reports
+        .iter()
+        .filter(|r| **r != http_session::Rejection::MalformedCookie);
+    assert!(unknown.count() <= fixture.store.gets());
+    assert!(!reports.contains(&http_session::Rejection::unknown(&fixture.known)));
     match found {
         Some((id, data)) => {
             assert_eq!(id, fixture.known);
