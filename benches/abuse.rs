@@ -9,7 +9,7 @@ use serde_json::json;
 
 /// Headers built to hurt a parser, each `bytes` long.
 fn hostile(bytes: usize) -> Vec<(&'static str, String)> {
-    let fill = |piece: &str| piece.repeat(bytes / piece.len() + 1)[..bytes].to_owned();
+    let fill = |piece: &str| piece.repeat(bytes.div_ceil(piece.len()));
     vec![
         ("quotes", fill("\"\"\"a=\"\"\";")),
         ("semicolons", ";".repeat(bytes)),
