@@ -47,7 +47,12 @@
 //! - Send `Cache-Control: no-store` with responses that set the cookie, and
 //!   `Vary: Cookie` with responses that depend on the session.
 //!
+//! - Session cookies that lead nowhere (malformed, or an ID the store does not
+//!   know) are reported to [`SessionBuilder::on_rejection`], for logging and
+//!   rate-limiting ID guessing.
+//!
 //! Nothing here panics on any input, and no error message carries a session ID.
+//! The threat model, the limits and the OWASP/ASVS coverage are in `SECURITY.md`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
