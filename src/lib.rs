@@ -76,7 +76,9 @@ pub use session::{
     Session, SessionBuilder, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_COOKIE_NAME, DEFAULT_MAX_DATA_SIZE,
     DEFAULT_TTL, MAX_CANDIDATES,
 };
-pub use store::{MemoryStore, MemoryStoreBuilder, Record, Store};
+pub use store::{FileStore, FileStoreBuilder, MemoryStore, MemoryStoreBuilder, Record, Store};
+#[cfg(feature = "redis")]
+pub use store::{RedisStore, RedisStoreBuilder};
 
 /// A session's data: a JSON object.
 pub type Data = serde_json::Map<String, serde_json::Value>;

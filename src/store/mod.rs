@@ -8,8 +8,17 @@ use serde_json::Value;
 use crate::clock::{from_millis, to_millis};
 use crate::{Data, Error, SessionId};
 
+mod file;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
+#[cfg(feature = "redis")]
+pub use self::redis::{
+    RedisStore, RedisStoreBuilder, DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_UPDATE_ATTEMPTS, DEFAULT_POOL_SIZE, DEFAULT_PREFIX,
+};
+pub use file::{FileStore, FileStoreBuilder};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 
 /// One session as a store keeps it: its data and when it expires.
@@ -185,6 +194,11 @@ pub trait Store: Send + Sync {
 
     /// Changes the record under `id` in place with `f`; `Ok(false)` when there is
     /// no live record. If `f` panics the stored record must be left as it was.
+    ///
+    /// A store may run `f` more than once, each time on a freshly read record
+    /// (an optimistic store such as Redis retries after losing a race); only the
+    /// last run is stored. So `f` should only change the record and its own
+    /// captured state, resetting that state on each run.
     ///
     /// The default reads and then writes; it is not atomic.
     fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {

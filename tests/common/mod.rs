@@ -1,5 +1,11 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests: counting and seed-shaped stores,
+//! the conformance suite, the stores under test, Redis servers and child processes.
 #![allow(dead_code)]
+
+#[cfg(feature = "redis")]
+pub mod redis_server;
+pub mod stores;
+pub mod suite;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

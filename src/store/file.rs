@@ -1,0 +1,479 @@
+//! Sessions on the local disk: one file per session, safe across processes.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use crate::clock::{to_millis, Clock};
+use crate::store::{Record, Store};
+use crate::{Error, SessionId};
+
+/// Hidden folder of lock files, one per shard of IDs, never deleted (deleting a
+/// lock file that another process has open would let two processes "hold" it).
+const LOCK_DIR: &str = ".locks";
+/// Marker that records, across processes, when the last sweep ran.
+const SWEEP_MARKER: &str = ".last-sweep";
+/// Temporary files start with this; they are renamed over the session file.
+const TEMP_PREFIX: &str = ".tmp-";
+/// A temporary file older than this was left by a writer that crashed.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
+/// Length of a session file's name: 32 bytes as lowercase hex.
+const NAME_LEN: usize = 64;
+
+/// Sessions in files under one directory: they survive restarts, and any number
+/// of processes (CGI programs, several servers on one machine) can share them.
+///
+/// Each session is one file named by the lowercase hex of its ID's bytes (never
+/// by a client's string), holding [`Record::encode`]'s JSON. Guarantees:
+///
+/// - **crash-safe writes**: a record is written to a temporary file in the same
+///   directory, flushed to disk (`fsync`), renamed over the session file, and the
+///   directory is flushed too. A crash at any point leaves the old record or the
+///   new one, never a torn file;
+/// - **atomic updates across threads and processes**: [`Store::update`],
+///   [`Store::create`], `set` and `delete` hold an exclusive [`File::lock`] on one
+///   of 256 lock files (in `.locks/`, chosen by the ID's first byte) while they
+///   read and write, so concurrent updates lose nothing. A panic in an update
+///   closure leaves the file as it was. Reads take no lock: a rename is atomic,
+///   so a reader sees the old file or the new one;
+/// - **expiry**: an expired record is never returned;
+///   [`purge_expired`](Store::purge_expired) deletes expired files, and
+///   [`FileStoreBuilder::sweep_interval`] makes writes run it now and then;
+/// - **foreign files are left alone**: files whose names are not session names
+///   are never read or deleted, and a session file that does not parse is an
+///   [`Error::CorruptRecord`] for its own ID and skipped by the purge;
+/// - **private**: on Unix the directory is created `0700` and files are `0600`.
+///
+/// Locks are advisory `flock`-style locks: they hold between processes on one
+/// machine, not on a network file system shared by several machines (use
+/// Redis to share sessions across machines).
+///
+/// ```
+/// use http_session::{FileStore, Session};
+///
+/// # let tmp = std::env::temp_dir().join(format!("doc-file-store-{}", std::process::id()));
+/// # let dir = tmp.join("sessions");
+/// let store = FileStore::open(&dir)?;
+/// let session = Session::with_store(store);
+/// let id = session.create(serde_json::json!({"user": "ana"}))?;
+///
+/// // Another process (or a restarted one) opening the directory sees the session.
+/// let again = Session::with_store(FileStore::open(&dir)?);
+/// assert_eq!(again.get(&id)?.unwrap()["user"], "ana");
+/// # std::fs::remove_dir_all(&tmp).unwrap();
+/// # Ok::<(), http_session::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct FileStore {
+    dir: PathBuf,
+    clock: Clock,
+    sweep_interval_ms: Option<u64>,
+    /// When this process may sweep next (ms since 1970 by `clock`); 0: look at
+    /// the marker file first.
+    next_sweep_ms: AtomicU64,
+}
+
+/// Settings for a [`FileStore`].
+///
+/// ```
+/// use http_session::FileStore;
+/// use std::time::Duration;
+///
+/// # let tmp = std::env::temp_dir().join(format!("doc-file-builder-{}", std::process::id()));
+/// # let dir = tmp.join("sessions");
+/// let store = FileStore::builder(&dir)
+///     .sweep_interval(Duration::from_secs(15 * 60))
+///     .build()?;
+/// assert_eq!(store.dir(), dir.as_path());
+/// # std::fs::remove_dir_all(&tmp).unwrap();
+/// # Ok::<(), http_session::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct FileStoreBuilder {
+    dir: PathBuf,
+    clock: Clock,
+    sweep_interval: Option<Duration>,
+}
+
+impl FileStoreBuilder {
+    /// The clock expiry is judged by (default: the system clock).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Opt-in sweep: writes run [`purge_expired`](Store::purge_expired) when
+    /// this long has passed since the last sweep by any process sharing the
+    /// directory (recorded in the file `.last-sweep`). Off by default: a sweep
+    /// reads every file, so big directories are better purged by a cron job or
+    /// a background thread calling `purge_expired`.
+    pub fn sweep_interval(mut self, interval: Duration) -> Self {
+        self.sweep_interval = Some(interval);
+        self
+    }
+
+    /// Creates the directory if needed (`0700` on Unix, parents included) and
+    /// opens the store. An existing directory keeps its permissions.
+    ///
+    /// Fails with [`Error::Store`] if the directory cannot be created or written.
+    pub fn build(self) -> Result<FileStore, Error> {
+        let context = || format!("opening the session directory {}", self.dir.display());
+        create_private_dir(&self.dir).map_err(|e| Error::store(context(), e))?;
+        create_private_dir(&self.dir.join(LOCK_DIR)).map_err(|e| Error::store(context(), e))?;
+        Ok(FileStore {
+            dir: self.dir,
+            clock: self.clock,
+            sweep_interval_ms: self
+                .sweep_interval
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            next_sweep_ms: AtomicU64::new(0),
+        })
+    }
+}
+
+impl FileStore {
+    /// Opens (creating it if needed) a store in `dir` with the default settings.
+    pub fn open(dir: impl AsRef<Path>) -> Result<FileStore, Error> {
+        FileStore::builder(dir).build()
+    }
+
+    /// Settings for a store in `dir`.
+    pub fn builder(dir: impl AsRef<Path>) -> FileStoreBuilder {
+        FileStoreBuilder {
+            dir: dir.as_ref().to_path_buf(),
+            clock: Clock::system(),
+            sweep_interval: None,
+        }
+    }
+
+    /// The directory the sessions live in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The path of the file that holds session `id` (it may not exist).
+    ///
+    /// ```
+    /// use http_session::{FileStore, SessionId};
+    /// # let tmp = std::env::temp_dir().join(format!("doc-file-path-{}", std::process::id()));
+    /// let store = FileStore::open(&tmp)?;
+    /// let id = SessionId::from_bytes([0xAB; 32]);
+    /// assert_eq!(store.path_of(&id), tmp.join("ab".repeat(32)));
+    /// # std::fs::remove_dir_all(&tmp).unwrap();
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn path_of(&self, id: &SessionId) -> PathBuf {
+        self.dir.join(file_name(id.as_bytes()))
+    }
+
+    /// Takes the lock of `id`'s shard, held until the returned file is dropped.
+    fn lock(&self, id: &SessionId) -> Result<File, Error> {
+        let path = self
+            .dir
+            .join(LOCK_DIR)
+            .join(format!("{:02x}", id.as_bytes()[0]));
+        let file = private_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| Error::store("opening a session lock file", e))?;
+        file.lock()
+            .map_err(|e| Error::store("locking a session lock file", e))?;
+        Ok(file)
+    }
+
+    /// The record in `path`, expired or not; `None` if there is no file.
+    fn read(&self, path: &Path) -> Result<Option<Record>, Error> {
+        let mut bytes = Vec::new();
+        match File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::store("reading a session file", e)),
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|_| Error::CorruptRecord {
+            reason: "session file is not UTF-8 text".to_owned(),
+        })?;
+        Record::decode(text).map(Some)
+    }
+
+    /// The live record in `path`; an expired one is deleted (the caller holds
+    /// the lock) and reported as absent.
+    fn read_live(&self, path: &Path) -> Result<Option<Record>, Error> {
+        match self.read(path)? {
+            Some(record) if record.is_expired(self.clock.now()) => {
+                remove_if_present(path)?;
+                Ok(None)
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Writes `record` to `path` atomically: temp file, fsync, rename, fsync dir.
+    fn write(&self, path: &Path, record: &Record) -> Result<(), Error> {
+        let text = record.encode()?;
+        let temp = self.dir.join(temp_name());
+        let written = (|| {
+            let mut file = private_options().write(true).create_new(true).open(&temp)?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            drop(file);
+            fs::rename(&temp, path)?;
+            sync_dir(&self.dir)
+        })();
+        written.map_err(|e| {
+            // The rename may not have happened: don't leave the temp file behind.
+            let _ = fs::remove_file(&temp);
+            Error::store("writing a session file", e)
+        })
+    }
+
+    /// Runs the opt-in sweep if it is due.
+    fn maybe_sweep(&self) {
+        let Some(interval) = self.sweep_interval_ms else {
+            return;
+        };
+        let now = to_millis(self.clock.now());
+        let next = self.next_sweep_ms.load(Ordering::Relaxed);
+        if now < next {
+            return;
+        }
+        let marker = self.dir.join(SWEEP_MARKER);
+        if next == 0 {
+            // First write of this process: another process may have swept lately.
+            let last = fs::read_to_string(&marker)
+                .ok()
+                .and_then(|text| text.trim().parse::<u64>().ok());
+            if let Some(last) = last {
+                let due = last.saturating_add(interval);
+                if now < due && last <= now {
+                    self.next_sweep_ms.store(due, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+        // Claim the sweep for this process; a lost race just means two sweeps.
+        if self
+            .next_sweep_ms
+            .compare_exchange(
+                next,
+                now.saturating_add(interval),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            )
+            .is_err()
+        {
+            return;
+        }
+        let _ = fs::write(&marker, now.to_string());
+        // A failed sweep is retried at the next interval; the write succeeded.
+        let _ = self.purge_expired();
+    }
+}
+
+impl Store for FileStore {
+    fn get(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        match self.read(&self.path_of(id))? {
+            Some(record) if record.is_expired(self.clock.now()) => Ok(None),
+            other => Ok(other),
+        }
+    }
+
+    fn set(&self, id: &SessionId, record: Record) -> Result<(), Error> {
+        {
+            let _lock = self.lock(id)?;
+            self.write(&self.path_of(id), &record)?;
+        }
+        self.maybe_sweep();
+        Ok(())
+    }
+
+    fn delete(&self, id: &SessionId) -> Result<(), Error> {
+        let _lock = self.lock(id)?;
+        remove_if_present(&self.path_of(id))?;
+        sync_dir(&self.dir).map_err(|e| Error::store("deleting a session file", e))
+    }
+
+    fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
+        let path = self.path_of(id);
+        let lock = self.lock(id)?;
+        let Some(mut record) = self.read_live(&path)? else {
+            return Ok(false);
+        };
+        // A panic in `f` unwinds here: the file is untouched and the lock is
+        // released when `lock` is dropped.
+        f(&mut record);
+        self.write(&path, &record)?;
+        drop(lock);
+        self.maybe_sweep();
+        Ok(true)
+    }
+
+    fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
+        {
+            let path = self.path_of(id);
+            let _lock = self.lock(id)?;
+            if self.read_live(&path)?.is_some() {
+                return Ok(false);
+            }
+            self.write(&path, &record)?;
+        }
+        self.maybe_sweep();
+        Ok(true)
+    }
+
+    /// Deletes every expired session file, and temporary files left for more
+    /// than ten minutes by a writer that crashed. Files that do not parse and
+    /// files with other names are left alone.
+    fn purge_expired(&self) -> Result<usize, Error> {
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|e| Error::store("listing the session directory", e))?;
+        let mut removed = 0;
+        for entry in entries {
+            let Ok(entry) = entry else { continue };
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(bytes) = parse_file_name(name) {
+                let id = SessionId::from_bytes(bytes);
+                let _lock = self.lock(&id)?;
+                // Corrupt files are skipped: reported on access, never deleted
+                // here, so a bug elsewhere cannot silently lose data.
+                if let Ok(Some(record)) = self.read(&entry.path()) {
+                    if record.is_expired(self.clock.now()) {
+                        remove_if_present(&entry.path())?;
+                        removed += 1;
+                    }
+                }
+            } else if name.starts_with(TEMP_PREFIX) && is_stale(&entry) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        if removed > 0 {
+            sync_dir(&self.dir).map_err(|e| Error::store("deleting expired session files", e))?;
+        }
+        Ok(removed)
+    }
+}
+
+/// The file name of an ID: its bytes in lowercase hex.
+fn file_name(bytes: &[u8; 32]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut name = String::with_capacity(NAME_LEN);
+    for &b in bytes {
+        name.push(char::from(HEX[usize::from(b >> 4)]));
+        name.push(char::from(HEX[usize::from(b & 0xF)]));
+    }
+    name
+}
+
+/// The ID bytes a session file name stands for; `None` for any other name
+/// (uppercase hex included, so one ID has exactly one file).
+fn parse_file_name(name: &str) -> Option<[u8; 32]> {
+    let digits = name.as_bytes();
+    if digits.len() != NAME_LEN {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let mut bytes = [0u8; 32];
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(bytes)
+}
+
+/// A name no other writer uses at the same time: process ID, a counter and a
+/// random part (a PID can be reused after a crash).
+fn temp_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let salt: u64 = rand::random();
+    format!("{TEMP_PREFIX}{}-{n}-{salt:016x}", std::process::id())
+}
+
+fn is_stale(entry: &fs::DirEntry) -> bool {
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|modified| SystemTime::now().duration_since(modified).ok())
+        .is_some_and(|age| age > STALE_TEMP_AGE)
+}
+
+fn remove_if_present(path: &Path) -> Result<(), Error> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::store("deleting a session file", e)),
+    }
+}
+
+/// Options that create files readable by the owner only (Unix).
+fn private_options() -> OpenOptions {
+    #[allow(unused_mut)]
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+}
+
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Flushes the directory entry changes (a rename, a removal) to disk. Only Unix
+/// can open a directory as a file; elsewhere the rename itself is relied on.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_round_trip_and_refuse_aliases() {
+        for _ in 0..100 {
+            let id = SessionId::generate();
+            let name = file_name(id.as_bytes());
+            assert_eq!(name.len(), NAME_LEN);
+            assert_eq!(parse_file_name(&name), Some(*id.as_bytes()));
+            if name.bytes().any(|b| b.is_ascii_alphabetic()) {
+                assert_eq!(parse_file_name(&name.to_uppercase()), None);
+            }
+        }
+        for bad in [
+            "",
+            "ab",
+            &"g".repeat(64),
+            &"a".repeat(63),
+            &"a".repeat(65),
+            ".locks",
+        ] {
+            assert_eq!(parse_file_name(bad), None, "{bad:?}");
+        }
+        assert!(parse_file_name(&temp_name()).is_none());
+    }
+}

@@ -1,0 +1,804 @@
+//! Sessions in Redis (feature `redis`): shared by every server that can reach it.
+
+use std::fmt;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use redis::{ConnectionLike, ErrorKind, RedisError, RedisResult, Script};
+
+use crate::clock::Clock;
+use crate::store::{Record, Store};
+use crate::{Error, SessionId};
+
+/// Default key prefix.
+pub const DEFAULT_PREFIX: &str = "session:";
+/// Default number of connections kept open.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+/// Default limit on opening a connection, and on waiting for a free one.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Default limit on each command's reply.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+/// Default number of tries of an optimistic update before giving up.
+pub const DEFAULT_MAX_UPDATE_ATTEMPTS: u32 = 100;
+
+/// Compare-and-set: writes the new value only if the key still holds exactly
+/// the value the update read. One key, so it runs on Redis Cluster too.
+/// ARGV: expected value, new value, time to live in ms (-1: none, 0: expired).
+const CAS_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local ttl = tonumber(ARGV[3])
+if ttl < 0 then redis.call('SET', KEYS[1], ARGV[2])
+elseif ttl == 0 then redis.call('DEL', KEYS[1])
+else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1
+";
+
+type Connection = Box<dyn ConnectionLike + Send>;
+type Connect = Box<dyn Fn() -> RedisResult<Connection> + Send + Sync>;
+
+/// Sessions in Redis, shared by every server process on every machine that can
+/// reach it. Needs the cargo feature `redis`.
+///
+/// Each session is one Redis string under `<prefix><id>` (default prefix
+/// `session:`) holding [`Record::encode`]'s JSON. Guarantees:
+///
+/// - **create never overwrites**: [`Store::create`] is `SET key value NX PX ttl`;
+/// - **expiry by Redis itself**: a record that expires is stored with a time to
+///   live (`PX`), so Redis deletes it on time and no sweep is needed
+///   ([`purge_expired`](Store::purge_expired) returns `Ok(0)`). The store also
+///   checks `expires_at` against its clock on every read, so clock skew between
+///   servers never hands out an expired record;
+/// - **atomic updates across servers**: [`Store::update`] reads the record, runs
+///   the closure, and writes the result with a compare-and-set Lua script that
+///   succeeds only if the record is unchanged; otherwise it reads again and
+///   re-runs the closure (so the closure may run more than once). Concurrent
+///   updates from any number of servers lose nothing. A panic in the closure
+///   leaves the record as it was;
+/// - **bounded waits**: every call waits at most `connect_timeout` for a
+///   connection (a free pooled one, or a new one) and `command_timeout` for each
+///   reply; when Redis is down every call fails with [`Error::Store`] naming the
+///   server and the cause, and the store reconnects by itself when Redis is back.
+///   Connections that failed are dropped, never reused;
+/// - **a pool sized by you**: at most `pool_size` connections (default 16),
+///   opened on demand and reused. Give it at least as many connections as your
+///   server has worker threads.
+///
+/// URLs: `redis://[user:password@]host[:port][/db]`, `unix:///path/to/redis.sock`,
+/// and `rediss://...` for TLS (feature `redis-tls`: rustls with the `ring`
+/// provider, the system's root certificates or yours with
+/// [`RedisStoreBuilder::tls_root_certificates`]). If your program enables
+/// another rustls provider too, install one with
+/// `rustls::crypto::CryptoProvider::install_default` before building the store.
+///
+/// **Redis Cluster** (feature `redis-cluster`, [`RedisStore::cluster_builder`]):
+/// every command touches one key (the update script too), so everything works
+/// on a cluster, and keys spread over the slots by ID. Not supported: a prefix
+/// with a `{hash tag}` (it would put every session in one slot; it still works,
+/// but on one node), reading from replicas (reads go to the master so an update
+/// is seen at once), and Redis Sentinel. A call during a failover fails with an
+/// error after a couple of quick retries rather than waiting for the cluster.
+///
+/// ```no_run
+/// use http_session::{RedisStore, Session};
+/// use std::time::Duration;
+///
+/// let store = RedisStore::builder("redis://127.0.0.1:6379")
+///     .prefix("myapp:session:")
+///     .pool_size(32)
+///     .command_timeout(Duration::from_millis(500))
+///     .build()?;
+/// store.ping()?; // fail at start-up, not on the first request, if Redis is unreachable
+/// let session = Session::with_store(store);
+/// let id = session.create(serde_json::json!({"userId": "123"}))?;
+/// assert_eq!(session.get(&id)?.unwrap()["userId"], "123");
+/// # Ok::<(), http_session::Error>(())
+/// ```
+pub struct RedisStore {
+    pool: Pool,
+    prefix: String,
+    clock: Clock,
+    server: String,
+    max_update_attempts: u32,
+    cas: Script,
+}
+
+/// Settings for a [`RedisStore`].
+///
+/// ```
+/// use http_session::RedisStore;
+/// use std::time::Duration;
+///
+/// // Building checks the settings but does not connect.
+/// let store = RedisStore::builder("redis://127.0.0.1:6379/0")
+///     .prefix("shop:sess:")
+///     .pool_size(8)
+///     .connect_timeout(Duration::from_secs(1))
+///     .command_timeout(Duration::from_millis(250))
+///     .build()?;
+/// assert_eq!(store.prefix(), "shop:sess:");
+///
+/// assert!(RedisStore::builder("http://127.0.0.1").build().is_err());
+/// assert!(RedisStore::builder("redis://127.0.0.1").pool_size(0).build().is_err());
+/// # Ok::<(), http_session::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct RedisStoreBuilder {
+    target: Target,
+    prefix: String,
+    pool_size: usize,
+    connect_timeout: Duration,
+    command_timeout: Duration,
+    max_update_attempts: u32,
+    clock: Clock,
+    #[cfg(feature = "redis-tls")]
+    tls_root_certificates: Option<Vec<u8>>,
+}
+
+#[derive(Clone)]
+enum Target {
+    Single(String),
+    #[cfg(feature = "redis-cluster")]
+    Cluster(Vec<String>),
+}
+
+impl RedisStoreBuilder {
+    /// The prefix of every key (default `session:`), so several applications
+    /// can share one Redis database.
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.to_owned();
+        self
+    }
+
+    /// The most connections open at once (default 16, at least 1).
+    pub fn pool_size(mut self, size: usize) -> Self {
+        self.pool_size = size;
+        self
+    }
+
+    /// How long a call waits to open a connection, or for a pooled one to be
+    /// free (default 2 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long a call waits for each reply from Redis (default 1 s).
+    pub fn command_timeout(mut self, timeout: Duration) -> Self {
+        self.command_timeout = timeout;
+        self
+    }
+
+    /// How many times an update re-reads and retries when other servers keep
+    /// changing the same session under it (default 100, at least 1).
+    pub fn max_update_attempts(mut self, attempts: u32) -> Self {
+        self.max_update_attempts = attempts;
+        self
+    }
+
+    /// The clock the store checks `expires_at` against and computes time to
+    /// live from (default: the system clock).
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// CA certificates (PEM) that a `rediss://` server's certificate must chain
+    /// to, instead of the system's roots: for a private CA (feature `redis-tls`).
+    ///
+    /// ```
+    /// # let ca_pem: Vec<u8> = Vec::new();
+    /// let store = http_session::RedisStore::builder("rediss://redis.internal:6380")
+    ///     .tls_root_certificates(&ca_pem)
+    ///     .build();
+    /// ```
+    #[cfg(feature = "redis-tls")]
+    pub fn tls_root_certificates(mut self, pem: &[u8]) -> Self {
+        self.tls_root_certificates = Some(pem.to_vec());
+        self
+    }
+
+    /// Checks the settings and the URL and builds the store, without
+    /// connecting: a server can start while Redis is down, and calls succeed
+    /// once it is up. Call [`RedisStore::ping`] to check the connection.
+    pub fn build(self) -> Result<RedisStore, Error> {
+        if self.pool_size == 0 {
+            return Err(Error::config("RedisStore pool_size must be at least 1"));
+        }
+        if self.connect_timeout.is_zero() || self.command_timeout.is_zero() {
+            return Err(Error::config(
+                "RedisStore connect_timeout and command_timeout must be longer than zero",
+            ));
+        }
+        if self.max_update_attempts == 0 {
+            return Err(Error::config(
+                "RedisStore max_update_attempts must be at least 1",
+            ));
+        }
+        let (connect, server) = match &self.target {
+            Target::Single(url) => single_connector(url, &self)?,
+            #[cfg(feature = "redis-cluster")]
+            Target::Cluster(urls) => cluster_connector(urls, &self)?,
+        };
+        Ok(RedisStore {
+            pool: Pool {
+                connect,
+                size: self.pool_size,
+                wait: self.connect_timeout,
+                state: Mutex::new(PoolState {
+                    idle: Vec::new(),
+                    open: 0,
+                }),
+                freed: Condvar::new(),
+            },
+            prefix: self.prefix,
+            clock: self.clock,
+            server,
+            max_update_attempts: self.max_update_attempts,
+            cas: Script::new(CAS_SCRIPT),
+        })
+    }
+}
+
+fn invalid_url(e: RedisError) -> Error {
+    Error::config(format!(
+        "not a usable Redis URL ({e}); expected redis://host:port/db, rediss://... \
+         (feature redis-tls) or unix:///path"
+    ))
+}
+
+fn single_connector(url: &str, settings: &RedisStoreBuilder) -> Result<(Connect, String), Error> {
+    let (connect_timeout, command_timeout) = (settings.connect_timeout, settings.command_timeout);
+    if !["redis://", "rediss://", "unix://", "redis+unix://"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme))
+    {
+        return Err(Error::config(
+            "a Redis URL starts with redis://, rediss:// or unix://",
+        ));
+    }
+    let info = redis::IntoConnectionInfo::into_connection_info(url).map_err(invalid_url)?;
+    // No `CLIENT SETINFO` on connect: it is a round trip per new connection,
+    // and its replies are read with errors ignored, which doubles the time a
+    // connection to a hung server takes to fail.
+    let redis_settings = info.redis_settings().clone().set_skip_set_lib_name();
+    let info = info.set_redis_settings(redis_settings);
+    #[cfg(feature = "redis-tls")]
+    let client = match &settings.tls_root_certificates {
+        Some(pem) => redis::Client::build_with_tls(
+            info,
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem.clone()),
+            },
+        ),
+        None => redis::Client::open(info),
+    }
+    .map_err(invalid_url)?;
+    #[cfg(not(feature = "redis-tls"))]
+    let client = redis::Client::open(info).map_err(invalid_url)?;
+    // Only the address: the URL may hold a password.
+    let server = format!("Redis at {}", client.get_connection_info().addr());
+    let connect: Connect = Box::new(move || {
+        let conn = client.get_connection_with_timeout(connect_timeout)?;
+        conn.set_read_timeout(Some(command_timeout))?;
+        conn.set_write_timeout(Some(command_timeout))?;
+        Ok(Box::new(conn) as Connection)
+    });
+    Ok((connect, server))
+}
+
+#[cfg(feature = "redis-cluster")]
+fn cluster_connector(
+    urls: &[String],
+    settings: &RedisStoreBuilder,
+) -> Result<(Connect, String), Error> {
+    let first = urls
+        .first()
+        .ok_or_else(|| Error::config("a Redis Cluster needs at least one node URL"))?;
+    let builder = redis::cluster::ClusterClientBuilder::new(urls.iter().map(String::as_str))
+        .connection_timeout(settings.connect_timeout)
+        .response_timeout(settings.command_timeout)
+        // Few retries, so a call on a broken cluster still fails in bounded time.
+        .retries(2);
+    #[cfg(feature = "redis-tls")]
+    let builder = match &settings.tls_root_certificates {
+        Some(pem) => builder.certs(redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem.clone()),
+        }),
+        None => builder,
+    };
+    let client = builder.build().map_err(invalid_url)?;
+    let addr = redis::Client::open(first.as_str())
+        .map_err(invalid_url)?
+        .get_connection_info()
+        .addr()
+        .to_string();
+    let server = format!("Redis Cluster at {addr} (and its nodes)");
+    let connect: Connect = Box::new(move || Ok(Box::new(client.get_connection()?) as Connection));
+    Ok((connect, server))
+}
+
+impl RedisStore {
+    /// A store on the Redis at `url` with the default settings (see
+    /// [`RedisStoreBuilder`]).
+    pub fn open(url: &str) -> Result<RedisStore, Error> {
+        RedisStore::builder(url).build()
+    }
+
+    /// Settings for a store on the Redis at `url`.
+    pub fn builder(url: &str) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Single(url.to_owned()))
+    }
+
+    /// Settings for a store on a Redis Cluster, reached through any of
+    /// `node_urls` (feature `redis-cluster`).
+    ///
+    /// ```no_run
+    /// use http_session::RedisStore;
+    /// let store = RedisStore::cluster_builder(&["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"])
+    ///     .pool_size(16)
+    ///     .build()?;
+    /// store.ping()?;
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    #[cfg(feature = "redis-cluster")]
+    pub fn cluster_builder(node_urls: &[&str]) -> RedisStoreBuilder {
+        RedisStoreBuilder::new(Target::Cluster(
+            node_urls.iter().map(|url| (*url).to_owned()).collect(),
+        ))
+    }
+
+    /// The prefix of every key.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The Redis key of session `id`: the prefix followed by the ID.
+    ///
+    /// ```
+    /// use http_session::{RedisStore, SessionId};
+    /// let store = RedisStore::builder("redis://127.0.0.1").prefix("app:").build()?;
+    /// let id = SessionId::generate();
+    /// assert_eq!(store.key_of(&id), format!("app:{id}"));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn key_of(&self, id: &SessionId) -> String {
+        let mut key = String::with_capacity(self.prefix.len() + id.as_str().len());
+        key.push_str(&self.prefix);
+        key.push_str(id.as_str());
+        key
+    }
+
+    /// Checks that Redis answers, with a `PING`.
+    pub fn ping(&self) -> Result<(), Error> {
+        self.run("pinging", |conn| redis::cmd("PING").query::<String>(conn))
+            .map(|_| ())
+    }
+
+    /// Runs `op` on a pooled connection. A connection that failed for any
+    /// reason but an error reply from Redis is dropped. A reused connection that
+    /// turns out to be dead (Redis restarted while it sat idle) is retried once
+    /// on a fresh one, and the other idle connections are closed.
+    fn run<T>(
+        &self,
+        doing: &str,
+        op: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
+    ) -> Result<T, Error> {
+        self.run_with(doing, true, op)
+    }
+
+    /// Like [`run`](Self::run), never retried: for the compare-and-set, which
+    /// a server could have run just before the connection died, and which
+    /// always follows a `GET` that has already cleared out dead connections.
+    fn run_once<T>(
+        &self,
+        doing: &str,
+        op: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
+    ) -> Result<T, Error> {
+        self.run_with(doing, false, op)
+    }
+
+    fn run_with<T>(
+        &self,
+        doing: &str,
+        retry_dead: bool,
+        mut op: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
+    ) -> Result<T, Error> {
+        let mut retried = !retry_dead;
+        loop {
+            let mut conn = self.pool.get().map_err(|e| self.error(doing, e))?;
+            match op(conn.connection()) {
+                Ok(value) => return Ok(value),
+                Err(e) if is_reply(&e) => return Err(self.error(doing, e)),
+                Err(e) => {
+                    conn.broken = true;
+                    if conn.reused && !retried && e.is_connection_dropped() {
+                        // The other idle connections date from the same server.
+                        drop(conn);
+                        self.pool.drain_idle();
+                        retried = true;
+                        continue;
+                    }
+                    return Err(self.error(doing, e));
+                }
+            }
+        }
+    }
+
+    fn error(&self, doing: &str, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+        Error::store(format!("{doing} ({})", self.server), e)
+    }
+
+    /// Time to live of `record` for Redis: `None` for no expiry, `Some(0)` if
+    /// it has already expired, else milliseconds (rounded up, so Redis never
+    /// drops a record before the store itself would call it expired).
+    fn ttl_ms(&self, record: &Record) -> Option<u64> {
+        record
+            .expires_at
+            .map(|at| match at.duration_since(self.clock.now()) {
+                Ok(left) if !left.is_zero() => {
+                    let ms = left
+                        .as_millis()
+                        .saturating_add(u128::from(left.subsec_nanos() % 1_000_000 != 0));
+                    u64::try_from(ms).unwrap_or(u64::MAX).min(MAX_TTL_MS)
+                }
+                _ => 0,
+            })
+    }
+
+    /// The record in `value`, unless expired by the store's clock.
+    fn live(&self, value: &[u8]) -> Result<Option<Record>, Error> {
+        let record = decode(value)?;
+        Ok((!record.is_expired(self.clock.now())).then_some(record))
+    }
+}
+
+/// Redis refuses a time to live that overflows its clock; about 292 years.
+const MAX_TTL_MS: u64 = i64::MAX as u64 / 1_000_000;
+
+fn decode(value: &[u8]) -> Result<Record, Error> {
+    let text = std::str::from_utf8(value).map_err(|_| Error::CorruptRecord {
+        reason: "Redis value is not UTF-8 text".to_owned(),
+    })?;
+    Record::decode(text)
+}
+
+/// Whether `e` is an error reply from Redis, which leaves the connection usable.
+fn is_reply(e: &RedisError) -> bool {
+    matches!(e.kind(), ErrorKind::Server(_) | ErrorKind::Extension)
+}
+
+impl RedisStoreBuilder {
+    fn new(target: Target) -> RedisStoreBuilder {
+        RedisStoreBuilder {
+            target,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            pool_size: DEFAULT_POOL_SIZE,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            command_timeout: DEFAULT_COMMAND_TIMEOUT,
+            max_update_attempts: DEFAULT_MAX_UPDATE_ATTEMPTS,
+            clock: Clock::system(),
+            #[cfg(feature = "redis-tls")]
+            tls_root_certificates: None,
+        }
+    }
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("server", &self.server)
+            .field("prefix", &self.prefix)
+            .field("pool_size", &self.pool.size)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field("target", &self.target)
+            .field("prefix", &self.prefix)
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("command_timeout", &self.command_timeout)
+            .field("max_update_attempts", &self.max_update_attempts)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shows the URLs without their user and password.
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |url: &str| match (url.find("://"), url.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                format!("{}://…@{}", &url[..scheme], &url[at + 1..])
+            }
+            _ => url.to_owned(),
+        };
+        match self {
+            Target::Single(url) => f.debug_tuple("Single").field(&redact(url)).finish(),
+            #[cfg(feature = "redis-cluster")]
+            Target::Cluster(urls) => f
+                .debug_tuple("Cluster")
+                .field(&urls.iter().map(|u| redact(u)).collect::<Vec<_>>())
+                .finish(),
+        }
+    }
+}
+
+impl Store for RedisStore {
+    fn get(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        match self.read_raw(&self.key_of(id), "reading a session")? {
+            Some(value) => self.live(&value),
+            None => Ok(None),
+        }
+    }
+
+    fn set(&self, id: &SessionId, record: Record) -> Result<(), Error> {
+        let key = self.key_of(id);
+        let value = record.encode()?;
+        let ttl = self.ttl_ms(&record);
+        let mut cmd;
+        if ttl == Some(0) {
+            // Already expired: storing it would only hide it from Redis's TTL.
+            cmd = redis::cmd("DEL");
+            cmd.arg(&key);
+        } else {
+            cmd = redis::cmd("SET");
+            cmd.arg(&key).arg(&value);
+            if let Some(ms) = ttl {
+                cmd.arg("PX").arg(ms);
+            }
+        }
+        self.run("writing a session", |conn| cmd.query::<()>(conn))
+    }
+
+    fn delete(&self, id: &SessionId) -> Result<(), Error> {
+        let key = self.key_of(id);
+        self.run("deleting a session", |conn| {
+            redis::cmd("DEL").arg(&key).query::<()>(conn)
+        })
+    }
+
+    fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
+        let key = self.key_of(id);
+        for attempt in 0..self.max_update_attempts {
+            let Some(old) = self.read_raw(&key, "reading a session to update it")? else {
+                return Ok(false);
+            };
+            let Some(mut record) = self.live(&old)? else {
+                return Ok(false);
+            };
+            f(&mut record);
+            if self.compare_and_set(&key, &old, &record)? {
+                return Ok(true);
+            }
+            backoff(attempt);
+        }
+        Err(self.contention("updating a session"))
+    }
+
+    fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
+        let key = self.key_of(id);
+        let ttl = self.ttl_ms(&record);
+        let value = record.encode()?;
+        for attempt in 0..self.max_update_attempts {
+            if ttl != Some(0) {
+                let mut cmd = redis::cmd("SET");
+                cmd.arg(&key).arg(&value).arg("NX");
+                if let Some(ms) = ttl {
+                    cmd.arg("PX").arg(ms);
+                }
+                let set: Option<String> = self.run("creating a session", |conn| cmd.query(conn))?;
+                if set.is_some() {
+                    return Ok(true);
+                }
+            }
+            // A value is there (or the new record has already expired and must
+            // not be stored): only a live record keeps the ID taken. One that is
+            // expired by this store's clock but not yet by Redis's (clock skew)
+            // is replaced with a compare-and-set.
+            match self.read_raw(&key, "creating a session")? {
+                None if ttl == Some(0) => return Ok(true),
+                None => {}
+                Some(old) => {
+                    if self.live(&old)?.is_some() {
+                        return Ok(false);
+                    }
+                    if self.compare_and_set(&key, &old, &record)? {
+                        return Ok(true);
+                    }
+                }
+            }
+            backoff(attempt);
+        }
+        Err(self.contention("creating a session"))
+    }
+}
+
+impl RedisStore {
+    fn read_raw(&self, key: &str, doing: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.run(doing, |conn| redis::cmd("GET").arg(key).query(conn))
+    }
+
+    /// Replaces the value `old` under `key` with `record`, unless the value
+    /// changed in between; `false` if it did.
+    fn compare_and_set(&self, key: &str, old: &[u8], record: &Record) -> Result<bool, Error> {
+        let new = record.encode()?;
+        let ttl = self
+            .ttl_ms(record)
+            .map_or(-1, |ms| i64::try_from(ms).unwrap_or(i64::MAX));
+        let written: i64 = self.run_once("writing a session", |conn| {
+            self.cas.key(key).arg(old).arg(&new).arg(ttl).invoke(conn)
+        })?;
+        Ok(written == 1)
+    }
+
+    fn contention(&self, doing: &str) -> Error {
+        self.error(
+            doing,
+            format!(
+                "the session changed under each of {} attempts; raise \
+                 RedisStoreBuilder::max_update_attempts if one session is written \
+                 this often at once",
+                self.max_update_attempts
+            ),
+        )
+    }
+}
+
+/// Waits a little before retrying a compare-and-set that lost a race: more
+/// after each loss, with jitter so the racers spread out.
+fn backoff(attempt: u32) {
+    let micros = 50 * u64::from(attempt.min(20) + 1);
+    std::thread::sleep(Duration::from_micros(
+        micros + rand::random::<u64>() % micros,
+    ));
+}
+
+/// Open connections: idle ones to reuse, and a count bounded by `size`.
+struct Pool {
+    connect: Connect,
+    size: usize,
+    wait: Duration,
+    state: Mutex<PoolState>,
+    freed: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<Connection>,
+    /// Connections open, idle or in use.
+    open: usize,
+}
+
+/// A connection lent out by the pool; it goes back on drop unless broken.
+struct Pooled<'p> {
+    pool: &'p Pool,
+    conn: Option<Connection>,
+    reused: bool,
+    broken: bool,
+}
+
+impl Pool {
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // Every change under the lock is a single push, pop or count change.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn get(&self) -> Result<Pooled<'_>, Box<dyn std::error::Error + Send + Sync>> {
+        let deadline = Instant::now() + self.wait;
+        let mut state = self.lock();
+        loop {
+            if let Some(conn) = state.idle.pop() {
+                return Ok(self.lend(conn, true));
+            }
+            if state.open < self.size {
+                state.open += 1;
+                drop(state);
+                return match (self.connect)() {
+                    Ok(conn) => Ok(self.lend(conn, false)),
+                    Err(e) => {
+                        self.release_slot();
+                        Err(Box::new(e))
+                    }
+                };
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(format!(
+                    "all {} pooled connections stayed busy for {:?}; raise pool_size",
+                    self.size, self.wait
+                )
+                .into());
+            }
+            state = self
+                .freed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    fn lend(&self, conn: Connection, reused: bool) -> Pooled<'_> {
+        Pooled {
+            pool: self,
+            conn: Some(conn),
+            reused,
+            broken: false,
+        }
+    }
+
+    /// Closes every idle connection.
+    fn drain_idle(&self) {
+        let mut state = self.lock();
+        let idle = std::mem::take(&mut state.idle);
+        state.open = state.open.saturating_sub(idle.len());
+        drop(state);
+        drop(idle);
+        self.freed.notify_all();
+    }
+
+    fn release_slot(&self) {
+        let mut state = self.lock();
+        state.open = state.open.saturating_sub(1);
+        drop(state);
+        self.freed.notify_one();
+    }
+}
+
+impl Pooled<'_> {
+    fn connection(&mut self) -> &mut dyn ConnectionLike {
+        match &mut self.conn {
+            Some(conn) => conn.as_mut(),
+            // `conn` is only taken in `drop`.
+            None => unreachable!("pooled connection used after drop"),
+        }
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        match self.conn.take() {
+            Some(conn) if !self.broken && conn.is_open() => {
+                self.pool.lock().idle.push(conn);
+                self.pool.freed.notify_one();
+            }
+            _ => self.pool.release_slot(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ManualClock;
+    use std::time::UNIX_EPOCH;
+
+    #[cfg(not(feature = "redis-tls"))]
+    #[test]
+    fn rediss_without_the_tls_feature_says_which_feature() {
+        let err = RedisStore::open("rediss://127.0.0.1:6380").unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig { .. }), "{err}");
+        assert!(err.to_string().contains("redis-tls"), "{err}");
+    }
+
+    #[test]
+    fn ttl_rounds_up_and_marks_the_past() {
+        let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_000));
+        let store = RedisStore::builder("redis://127.0.0.1:1")
+            .clock(clock.clock())
+            .build()
+            .unwrap();
+        let at = |d: Duration| Record::expiring(crate::Data::new(), clock.now() + d);
+        assert_eq!(store.ttl_ms(&Record::new(crate::Data::new())), None);
+        assert_eq!(store.ttl_ms(&at(Duration::from_millis(1500))), Some(1500));
+        assert_eq!(store.ttl_ms(&at(Duration::from_micros(1))), Some(1));
+        assert_eq!(store.ttl_ms(&at(Duration::ZERO)), Some(0));
+        let past = Record::expiring(crate::Data::new(), clock.now() - Duration::from_secs(1));
+        assert_eq!(store.ttl_ms(&past), Some(0));
+    }
+}
