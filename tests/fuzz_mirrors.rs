@@ -139,3 +139,49 @@ fn fixture() -> &'static checks::RequestFixture {
     static FIXTURE: std::sync::OnceLock<checks::RequestFixture> = std::sync::OnceLock::new();
     FIXTURE.get_or_init(checks::RequestFixture::new)
 }
+
+/// Text that is nearly a session file: fragments of `Record::encode`'s format.
+fn file_contents() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        any::<Vec<u8>>(),
+        prop::collection::vec(
+            prop_oneof![
+                Just("{\"data\":{".to_owned()),
+                Just("}".to_owned()),
+                Just("\"expires_at\":".to_owned()),
+                Just("\"deadline\":".to_owned()),
+                Just(",".to_owned()),
+                Just("\"k\":".to_owned()),
+                "[0-9]{1,20}",
+                Just("-1".to_owned()),
+                Just("1e3".to_owned()),
+                Just("null".to_owned()),
+                Just("\u{0}".to_owned()),
+            ],
+            0..10
+        )
+        .prop_map(|parts| parts.concat().into_bytes()),
+        // A valid record, expired or not.
+        (any::<bool>(), 0u64..u64::MAX).prop_map(|(with_time, at)| {
+            if with_time {
+                format!("{{\"data\":{{\"k\":1}},\"expires_at\":{at}}}").into_bytes()
+            } else {
+                b"{\"data\":{\"k\":1}}".to_vec()
+            }
+        }),
+    ]
+}
+
+/// One store directory for every case, removed when the test ends.
+#[test]
+fn file_store_contents() {
+    let fixture = checks::FileFixture::new();
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(256));
+    let outcome = runner.run(&file_contents(), |contents| {
+        checks::check_file_store_contents(&fixture, &contents);
+        Ok(())
+    });
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
+}

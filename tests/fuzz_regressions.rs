@@ -125,3 +125,31 @@ fn from_request_edge_cases() {
         checks::check_from_request(&fixture, h);
     }
 }
+
+#[test]
+fn file_store_edge_cases() {
+    let fixture = checks::FileFixture::new();
+    let deep = format!(
+        "{{\"data\":{{\"k\":{}{}}}}}",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    let cases: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"{".to_vec(),
+        b"null".to_vec(),
+        b"{\"data\":{}}".to_vec(),
+        b"{\"data\":{},\"expires_at\":0}".to_vec(),
+        b"{\"data\":{},\"expires_at\":18446744073709551615}".to_vec(),
+        b"{\"data\":{},\"expires_at\":18446744073709551616}".to_vec(),
+        b"{\"data\":{},\"deadline\":1,\"expires_at\":99999999999999}".to_vec(),
+        b"{\"data\":{\"n\":1e400}}".to_vec(),
+        b"{\"data\":{},\"data\":{}}".to_vec(),
+        b"\xEF\xBB\xBF{\"data\":{}}".to_vec(),
+        b"{\"data\":{\"\xFF\":1}}".to_vec(),
+        deep.into_bytes(),
+    ];
+    for contents in &cases {
+        checks::check_file_store_contents(&fixture, contents);
+    }
+}

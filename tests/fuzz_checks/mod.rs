@@ -367,3 +367,114 @@ pub fn check_from_request(fixture: &RequestFixture, headers: &Headers) {
     let record = fixture.store.inner.get(&fixture.known).expect("healthy");
     assert!(record.is_some_and(|r| !r.is_expired(now) && r.data == fixture.data));
 }
+
+/// A `FileStore` in a fresh private directory (on tmpfs when there is one,
+/// since the store syncs every write), with one healthy session in it.
+pub struct FileFixture {
+    pub store: http_session::FileStore,
+    pub healthy: SessionId,
+    pub healthy_record: Record,
+    _dir: TempDir,
+}
+
+/// A directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl FileFixture {
+    pub fn new() -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let base = if std::path::Path::new("/dev/shm").is_dir() {
+            std::path::PathBuf::from("/dev/shm")
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!(
+            "http-session-fuzz-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let store = http_session::FileStore::open(&dir).expect("temp dir is writable");
+        let healthy = SessionId::from_bytes([0x5A; 32]);
+        let mut data = Data::new();
+        data.insert("user".into(), "ana".into());
+        let healthy_record = Record::new(data);
+        store
+            .set(&healthy, healthy_record.clone())
+            .expect("healthy write");
+        FileFixture {
+            store,
+            healthy,
+            healthy_record,
+            _dir: TempDir(dir),
+        }
+    }
+}
+
+/// `FileStore` reading a session file with any contents (a torn write, a disk
+/// error, someone's editor): a `CorruptRecord` error or a valid, live record,
+/// never a panic; a corrupt file is never overwritten by an update nor deleted
+/// by a purge; other sessions are unaffected.
+pub fn check_file_store_contents(fixture: &FileFixture, contents: &[u8]) {
+    let store = &fixture.store;
+    let id = SessionId::from_bytes([0xC3; 32]);
+    let path = store.path_of(&id);
+    std::fs::write(&path, contents).expect("tmp file writable");
+    let now = SystemTime::now();
+
+    let decoded = std::str::from_utf8(contents).ok().map(Record::decode);
+    match store.get(&id) {
+        Ok(Some(record)) => {
+            assert!(!record.is_expired(now), "expired record returned");
+            assert!(
+                matches!(decoded, Some(Ok(_))),
+                "accepted a file Record::decode refuses"
+            );
+            record.encode().expect("a record read back encodes again");
+        }
+        Ok(None) => assert!(
+            matches!(&decoded, Some(Ok(r)) if r.is_expired(now)),
+            "a present, unexpired file read as absent"
+        ),
+        Err(Error::CorruptRecord { reason }) => {
+            assert!(
+                !matches!(decoded, Some(Ok(_))),
+                "refused a valid file: {reason}"
+            );
+        }
+        Err(other) => panic!("unexpected error {other:?}"),
+    }
+
+    // An update either works on a valid record or leaves the file untouched.
+    let updated = store.update(&id, &mut |r| {
+        r.data.insert("touched".into(), true.into());
+    });
+    match updated {
+        Ok(true) => {
+            let record = store.get(&id).expect("rewritten file reads").expect("live");
+            assert_eq!(record.data.get("touched"), Some(&true.into()));
+        }
+        Ok(false) => assert!(!path.exists(), "expired file left behind by update"),
+        Err(Error::CorruptRecord { .. }) => {
+            assert_eq!(std::fs::read(&path).expect("still there"), contents);
+        }
+        Err(other) => panic!("unexpected error {other:?}"),
+    }
+
+    // A purge never fails on a bad file and never deletes a corrupt one.
+    store.purge_expired().expect("purge skips bad files");
+    if matches!(decoded, None | Some(Err(_))) {
+        assert!(path.exists(), "purge deleted a corrupt file");
+    }
+    let _ = std::fs::remove_file(&path);
+
+    assert_eq!(
+        store.get(&fixture.healthy).expect("healthy read"),
+        Some(fixture.healthy_record.clone())
+    );
+}
