@@ -19,4 +19,6 @@ mod parse;
 mod set_cookie;
 
 pub use parse::{parse, Cookies};
-pub use set_cookie::{serialize, serialize_removal, CookieOptions, SameSite, MAX_COOKIE_LIFETIME};
+pub use set_cookie::{
+    serialize, serialize_removal, CookieOptions, SameSite, MAX_COOKIE_LIFETIME, MAX_NAME_VALUE_LEN,
+};

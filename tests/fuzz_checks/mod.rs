@@ -142,6 +142,13 @@ pub fn check_cookie_serialize(name: &str, value: &str, options: &OptionsInput) {
         Err(other) => panic!("unexpected error {other:?} for {name:?}={value:?}"),
         Ok(header) => {
             assert!(name_ok, "bad name {name:?} accepted: {header:?}");
+            assert!(
+                name.len() + value.len() <= cookie::MAX_NAME_VALUE_LEN,
+                "{header:?}"
+            );
+            for attribute in [&options.path, &options.domain].into_iter().flatten() {
+                assert!(attribute.len() <= 1025, "{attribute:?}"); // Domain may lose a dot
+            }
             assert_eq!(
                 first_bad_value, None,
                 "bad value {value:?} accepted: {header:?}"
