@@ -432,29 +432,13 @@ impl<S: Store> Session<S> {
     /// Cookies that lead nowhere are reported to the
     /// [`on_rejection`](SessionBuilder::on_rejection) hook.
     pub fn lookup(&self, req: &impl Request) -> Result<Option<(SessionId, Data)>, Error> {
-        let mut tried: [Option<SessionId>; MAX_CANDIDATES] = Default::default();
-        let mut malformed = false;
-        let mut found = None;
-        let well_formed = self.cookie_values(req).filter_map(|value| {
-            let id = value.parse::<SessionId>().ok();
-            malformed |= id.is_none();
-            id
-        });
-        for (slot, id) in well_formed.take(MAX_CANDIDATES).enumerate() {
-            if tried[..slot].iter().flatten().any(|seen| *seen == id) {
-                continue;
-            }
+        for id in self.screen(req) {
             if let Some(record) = self.load(&id)? {
-                found = Some((id, record.data));
-                break;
+                return Ok(Some((id, record.data)));
             }
-            self.on_rejection.report(Rejection::unknown(&id));
-            tried[slot] = Some(id);
+            self.reject_unknown(&id);
         }
-        if malformed {
-            self.on_rejection.report(Rejection::MalformedCookie);
-        }
-        Ok(found)
+        Ok(None)
     }
 
     /// The first well-formed session ID in the request's cookies, without asking
@@ -541,6 +525,33 @@ impl<S: Store> Session<S> {
         self.cookie_values(req)
             .filter_map(|value| value.parse::<SessionId>().ok())
             .take(MAX_CANDIDATES)
+    }
+
+    /// The distinct IDs among the first [`MAX_CANDIDATES`] well-formed values of
+    /// the session cookie, in order: the IDs a request may look up. A malformed
+    /// value among those read is reported to the `on_rejection` hook, once.
+    pub(crate) fn screen(&self, req: &impl Request) -> impl Iterator<Item = SessionId> {
+        let mut ids: [Option<SessionId>; MAX_CANDIDATES] = Default::default();
+        let mut malformed = false;
+        let well_formed = self.cookie_values(req).filter_map(|value| {
+            let id = value.parse::<SessionId>().ok();
+            malformed |= id.is_none();
+            id
+        });
+        for (slot, id) in well_formed.take(MAX_CANDIDATES).enumerate() {
+            if !ids[..slot].iter().flatten().any(|seen| *seen == id) {
+                ids[slot] = Some(id);
+            }
+        }
+        if malformed {
+            self.on_rejection.report(Rejection::MalformedCookie);
+        }
+        ids.into_iter().flatten()
+    }
+
+    /// Reports a well-formed ID that named no live session.
+    pub(crate) fn reject_unknown(&self, id: &SessionId) {
+        self.on_rejection.report(Rejection::unknown(id));
     }
 
     /// The values of every cookie named like the session's, in order.
