@@ -30,6 +30,14 @@ pub enum Error {
     /// The data's `Serialize` implementation failed, or a stored record could
     /// not be encoded.
     Serialize(serde_json::Error),
+    /// A session value could not be read as the type asked for
+    /// ([`SessionHandle::get`](crate::SessionHandle::get)); the value is left as it was.
+    Deserialize {
+        /// The key whose value did not fit.
+        key: String,
+        /// What serde found wrong.
+        source: serde_json::Error,
+    },
     /// The session's data would grow past the configured size limit.
     DataTooLarge {
         /// Size of the data as JSON, in bytes.
@@ -121,6 +129,11 @@ impl fmt::Display for Error {
                  wrap it in a struct or a map"
             ),
             Error::Serialize(e) => write!(f, "session data could not be serialized: {e}"),
+            Error::Deserialize { key, source } => write!(
+                f,
+                "session value {key:?} does not have the shape of the type asked for ({source}); \
+                 read it as serde_json::Value or fix the type"
+            ),
             Error::DataTooLarge { size, limit } => write!(
                 f,
                 "session data is {size} bytes as JSON, over the limit of {limit}; \
@@ -163,6 +176,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Serialize(e) => Some(e),
+            Error::Deserialize { source, .. } => Some(source),
             Error::Store { source, .. } => Some(source.as_ref()),
             _ => None,
         }

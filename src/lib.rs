@@ -34,6 +34,20 @@
 //! # Ok::<(), http_session::Error>(())
 //! ```
 //!
+//! # Per request: [`SessionHandle`]
+//!
+//! [`Session::handle`] loads a request's session lazily, reads and inserts typed
+//! values, and writes back once: no store write and no `Set-Cookie` when nothing
+//! changed, a new session only when data goes in, changes replayed through
+//! [`Store::update`] so a concurrent logout is never undone.
+//!
+//! # Servers
+//!
+//! [`adapters`] implements [`Request`] and [`Response`] for tiny_http, rouille
+//! and the `http` crate (cargo features of the same names) and for CGI
+//! ([`CgiRequest`], [`CgiResponse`], always there). `cargo run --example login`
+//! starts a login server on tiny_http.
+//!
 //! # Secure by default
 //!
 //! - IDs are 256 bits from a CSPRNG ([`SessionId`]); a cookie value of any other
@@ -57,18 +71,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod adapters;
 mod clock;
 pub mod cookie;
 mod error;
+mod handle;
 mod http;
 mod id;
 mod rejection;
 mod session;
 pub mod store;
 
+pub use adapters::cgi::{CgiRequest, CgiResponse};
 pub use clock::{Clock, ManualClock};
 pub use cookie::{CookieOptions, SameSite};
 pub use error::Error;
+pub use handle::{CommitOutcome, SessionHandle};
 pub use http::{Headers, Request, Response};
 pub use id::SessionId;
 pub use rejection::{IdPrefix, Rejection};

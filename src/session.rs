@@ -521,7 +521,10 @@ impl<S: Store> Session<S> {
 
     /// The well-formed IDs under the session's cookie name, at most
     /// [`MAX_CANDIDATES`] of them.
-    fn candidates<'r>(&'r self, req: &'r impl Request) -> impl Iterator<Item = SessionId> + 'r {
+    pub(crate) fn candidates<'r>(
+        &'r self,
+        req: &'r impl Request,
+    ) -> impl Iterator<Item = SessionId> + 'r {
         self.cookie_values(req)
             .filter_map(|value| value.parse::<SessionId>().ok())
             .take(MAX_CANDIDATES)
@@ -611,7 +614,7 @@ impl<S: Store> Session<S> {
     }
 
     /// Rolls the idle timeout forward, never past the deadline.
-    fn roll(&self, record: &mut Record, now: SystemTime) {
+    pub(crate) fn roll(&self, record: &mut Record, now: SystemTime) {
         if let Some(ttl) = self.ttl {
             // An overflow keeps the old expiry: it can only be later than now+ttl
             // if the clock is absurd, and then the old value is the safe one.
@@ -644,7 +647,7 @@ impl<S: Store> Session<S> {
         Ok(true)
     }
 
-    fn check_size(&self, data: &Data) -> Result<(), Error> {
+    pub(crate) fn check_size(&self, data: &Data) -> Result<(), Error> {
         let size = json_size(data);
         if size > self.max_data_size {
             return Err(Error::DataTooLarge {

@@ -127,3 +127,29 @@ fn an_expired_session_is_reported_as_unknown() {
     assert_eq!(session.from_request(&req).unwrap(), None);
     assert_eq!(*reports.lock().unwrap(), [Rejection::unknown(&id)]);
 }
+
+#[test]
+fn the_per_request_handle_reports_too() {
+    let (session, reports) = watched_session();
+    let live = session.create(json!({"user": "ana"})).unwrap();
+    let guess = SessionId::generate();
+
+    let req = cookie(&format!("session_id=junk; session_id={guess}"));
+    let handle = session.handle(&req);
+    assert_eq!(*reports.lock().unwrap(), [Rejection::MalformedCookie]);
+    assert_eq!(handle.get::<String>("user").unwrap(), None);
+    assert_eq!(
+        *reports.lock().unwrap(),
+        [Rejection::MalformedCookie, Rejection::unknown(&guess)]
+    );
+
+    // A live session through the handle: nothing to report.
+    reports.lock().unwrap().clear();
+    let req = cookie(&format!("session_id={live}"));
+    let handle = session.handle(&req);
+    assert_eq!(
+        handle.get::<String>("user").unwrap().as_deref(),
+        Some("ana")
+    );
+    assert!(reports.lock().unwrap().is_empty());
+}

@@ -316,3 +316,39 @@ fn a_store_that_is_down_is_not_mistaken_for_no_session() {
     let err = session.create(json!({})).unwrap_err();
     assert!(!err.to_string().contains(id.as_str()));
 }
+
+/// The per-request handle's commit, at every failure point of every kind of
+/// commit: a new session, a change, a regenerate, a logout.
+#[test]
+fn handle_commit_with_a_failing_store_sets_no_cookie() {
+    let with_cookie = |id: &SessionId| Headers::new().with("Cookie", &format!("session_id={id}"));
+    // A new session for an anonymous visitor.
+    at_every_failure_point(|session, _, res| {
+        let req = Headers::new();
+        let mut handle = session.handle(&req);
+        handle.insert("user", "bo")?;
+        handle.commit(res).map(|_| ())
+    });
+    // A change to the existing session.
+    at_every_failure_point(|session, id, res| {
+        let req = with_cookie(id);
+        let mut handle = session.handle(&req);
+        handle.insert("n", 1)?;
+        handle.commit(res).map(|_| ())
+    });
+    // Login: change and move to a fresh ID.
+    at_every_failure_point(|session, id, res| {
+        let req = with_cookie(id);
+        let mut handle = session.handle(&req);
+        handle.insert("role", "admin")?;
+        handle.regenerate()?;
+        handle.commit(res).map(|_| ())
+    });
+    // Logout.
+    at_every_failure_point(|session, id, res| {
+        let req = with_cookie(id);
+        let mut handle = session.handle(&req);
+        handle.destroy()?;
+        handle.commit(res).map(|_| ())
+    });
+}

@@ -1,0 +1,352 @@
+//! A login server on tiny_http: `cargo run --example login`, then open the URL it
+//! prints (http://127.0.0.1:8080/ unless `PORT` says otherwise).
+//!
+//! It mirrors the routes of the TypeScript seed's documentation and shows every
+//! call of its `Session` class, plus the per-request handle:
+//!
+//! | route | what happens | calls |
+//! |---|---|---|
+//! | `GET /` | login form; says who is logged in | `from_request` |
+//! | `POST /login` | logs in: a fresh session, or the visitor's one under a fresh ID | `id_from_request`, `get`, `regenerate`, `update`, `create`, `set_cookie_with` |
+//! | `GET /profile` | authenticated or not, and a visit counter | `handle`, `SessionHandle::{data, get, insert, commit}` |
+//! | `POST /update-role` | makes the user an admin (a new ID: privileges changed) | `id_from_request`, `update`, `regenerate` |
+//! | `POST /logout` | deletes the session, clears the cookie | `id_from_request`, `delete` |
+//!
+//! Cookies are `HttpOnly; SameSite=Lax; Secure`. Browsers accept `Secure`
+//! cookies from http://127.0.0.1 because they treat loopback as a secure
+//! context (Chrome, Edge and Firefox do; Safari does not). For a client that
+//! does not, start with `--insecure-http` to drop `Secure`: never in production.
+//!
+//! State-changing routes are POST forms: with `SameSite=Lax`, another site
+//! cannot make the browser send the cookie with a cross-site POST.
+
+mod support;
+
+use std::io::Read;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use http_session::cookie::CookieOptions;
+use http_session::{Error, Response as _, Session};
+use serde_json::{json, Value};
+use support::{escape, field, parse_form};
+use tiny_http::{Method, Response, Server};
+
+type Page = Response<std::io::Cursor<Vec<u8>>>;
+
+/// The longest form body read, in bytes.
+const MAX_FORM: usize = 4 * 1024;
+
+fn main() {
+    let insecure_http = match parse_args(std::env::args().skip(1)) {
+        Ok(insecure_http) => insecure_http,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    let port = match std::env::var("PORT") {
+        Err(_) => 8080,
+        Ok(text) => text.parse::<u16>().unwrap_or_else(|_| {
+            eprintln!("PORT must be a port number (0 to 65535), not {text:?}");
+            std::process::exit(2);
+        }),
+    };
+    let server = Server::http(("127.0.0.1", port)).unwrap_or_else(|e| {
+        eprintln!("cannot listen on 127.0.0.1:{port}: {e} (set PORT to another port)");
+        std::process::exit(1);
+    });
+    let port = server
+        .server_addr()
+        .to_ip()
+        .map_or(port, |addr| addr.port());
+    println!("http://127.0.0.1:{port}/"); // the first line: the URL to open
+    if insecure_http {
+        println!("--insecure-http: cookies are sent without Secure (development only)");
+    }
+    println!("Ctrl-C stops the server.");
+    serve(server, App::new(insecure_http));
+}
+
+/// `--insecure-http` or nothing; `--help` prints usage.
+fn parse_args(args: impl Iterator<Item = String>) -> Result<bool, String> {
+    let mut insecure_http = false;
+    for arg in args {
+        match arg.as_str() {
+            "--insecure-http" => insecure_http = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(format!("{USAGE}\nunexpected argument: {arg}")),
+        }
+    }
+    Ok(insecure_http)
+}
+
+const USAGE: &str = "usage: cargo run --example login [-- --insecure-http]
+Serves http://127.0.0.1:$PORT/ (PORT=8080 by default). --insecure-http drops the
+Secure cookie attribute, for clients that refuse Secure cookies over plain HTTP
+on 127.0.0.1; never use it in production.";
+
+/// What every worker thread shares.
+pub struct App {
+    session: Session,
+    insecure_http: bool,
+}
+
+impl App {
+    pub fn new(insecure_http: bool) -> App {
+        let options = CookieOptions::default().secure(!insecure_http); // HttpOnly, SameSite=Lax by default
+        let session = Session::builder()
+            .cookie_options(options)
+            .build()
+            .unwrap_or_else(|e| panic!("the example's settings are valid: {e}"));
+        App {
+            session,
+            insecure_http,
+        }
+    }
+}
+
+/// Answers requests on four worker threads, forever (or until the server is
+/// unblocked).
+pub fn serve(server: Server, app: App) {
+    let server = Arc::new(server);
+    let app = Arc::new(app);
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (server, app) = (Arc::clone(&server), Arc::clone(&app));
+            thread::spawn(move || {
+                for request in server.incoming_requests() {
+                    handle(&app, request);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.join();
+    }
+}
+
+fn handle(app: &App, mut request: tiny_http::Request) {
+    let path = request.url().split('?').next().unwrap_or("/").to_owned();
+    let result = match (request.method(), path.as_str()) {
+        (Method::Get, "/") => index(app, &request),
+        (Method::Post, "/login") => {
+            read_form(&mut request).and_then(|form| login(app, &request, &form))
+        }
+        (Method::Get, "/profile") => profile(app, &request),
+        (Method::Post, "/update-role") => update_role(app, &request),
+        (Method::Post, "/logout") => logout(app, &request),
+        (_, "/" | "/login" | "/profile" | "/update-role" | "/logout") => {
+            Ok(text(405, "method not allowed: use the page's buttons\n"))
+        }
+        _ => Ok(text(404, "not found\n")),
+    };
+    let response = result.unwrap_or_else(|failure| failure);
+    let _ = request.respond(response);
+}
+
+/// `GET /`: the login form. `from_request` is the seed's `fromRequest(req)`.
+fn index(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
+    let data = app.session.from_request(request).map_err(server_error)?;
+    let who = match data.as_ref().and_then(|d| d.get("userId")) {
+        Some(Value::String(user)) => format!("<p>Logged in as <b>{}</b>.</p>", escape(user)),
+        _ => "<p>Not logged in.</p>".to_owned(),
+    };
+    let body = format!(
+        r#"{who}
+<form method="post" action="/login">
+  <label>User name <input name="user" required maxlength="32" autofocus></label>
+  <button type="submit">Log in</button>
+</form>
+<p><a href="/profile">Profile</a></p>
+{cookie}"#,
+        cookie = cookie_note(app),
+    );
+    Ok(html(200, "Log in", &body))
+}
+
+/// `POST /login`: the seed's `create(data)` and `setCookie(res, id, options)`;
+/// a visitor who already has a session keeps its data under a fresh ID.
+fn login(app: &App, request: &tiny_http::Request, form: &[(String, String)]) -> Result<Page, Page> {
+    let user = field(form, "user");
+    if user.is_empty() || user.chars().count() > 32 {
+        return Err(text(400, "a user name is 1 to 32 characters\n"));
+    }
+    let session = &app.session;
+    let login = json!({"userId": user, "role": "user"});
+    let mut response = redirect("/profile");
+    // The seed's `req.cookies.get("session_id")` and `get(id)`.
+    let existing = match session.id_from_request(request) {
+        Some(id) => session.get(&id).map_err(server_error)?.map(|_| id),
+        None => None,
+    };
+    match existing {
+        // Keep the visits counted before login, but never the ID: an ID seen or
+        // planted before login is worthless after it.
+        Some(old_id) => {
+            let new_id = session
+                .regenerate(&old_id, &mut response)
+                .map_err(server_error)?;
+            if let Some(new_id) = new_id {
+                session.update(&new_id, login).map_err(server_error)?;
+            }
+        }
+        None => {
+            let id = session.create(login).map_err(server_error)?;
+            // `set_cookie(&mut response, &id)` uses the session's options; this
+            // is the seed's three-argument form, with explicit options.
+            let options = session
+                .cookie_options()
+                .clone()
+                .max_age(Duration::from_secs(30 * 60)); // the idle timeout
+            session
+                .set_cookie_with(&mut response, &id, &options)
+                .map_err(server_error)?;
+        }
+    }
+    Ok(response)
+}
+
+/// `GET /profile`: authenticated or not, and a visit counter, through the
+/// per-request handle: one store write, one cookie when needed.
+fn profile(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
+    let mut handle = app.session.handle(request);
+    let visits = handle
+        .get::<u64>("visits")
+        .map_err(server_error)?
+        .unwrap_or(0)
+        + 1;
+    handle.insert("visits", visits).map_err(server_error)?;
+    let data = handle.data().map_err(server_error)?;
+    let user = data.get("userId").and_then(Value::as_str);
+    let status = match user {
+        Some(user) => format!(
+            "<p id=\"status\">authenticated as <b id=\"user\">{}</b>, role <b id=\"role\">{}</b></p>\n\
+             <form method=\"post\" action=\"/update-role\"><button id=\"update-role\">Make me admin</button></form>\n\
+             <form method=\"post\" action=\"/logout\"><button id=\"logout\">Log out</button></form>",
+            escape(user),
+            escape(data.get("role").and_then(Value::as_str).unwrap_or("")),
+        ),
+        None => "<p id=\"status\">unauthenticated</p>\n<p><a href=\"/\">Log in</a></p>\n\
+                 <p class=\"hint\">Logged in but see this? Your client refused the Secure cookie \
+                 over plain HTTP: restart with <code>cargo run --example login -- --insecure-http</code>.</p>"
+            .to_owned(),
+    };
+    let body = format!(
+        "{status}\n<p>Visits in this session: <b id=\"visits\">{visits}</b> (reload to count)</p>\n\
+         <pre id=\"data\">{}</pre>\n{}",
+        escape(&Value::Object(data).to_string()),
+        cookie_note(app),
+    );
+    let mut response = html(200, "Profile", &body);
+    handle.commit(&mut response).map_err(server_error)?;
+    Ok(response)
+}
+
+/// `POST /update-role`: the seed's `update(id, data)`, then a fresh ID, since the
+/// session's privileges changed.
+fn update_role(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
+    let session = &app.session;
+    let Some(id) = session.id_from_request(request) else {
+        return Ok(text(401, "Session not found: log in first.\n"));
+    };
+    if !session
+        .update(&id, json!({"role": "admin"}))
+        .map_err(server_error)?
+    {
+        return Ok(text(401, "Session not found: log in first.\n"));
+    }
+    let mut response = redirect("/profile");
+    session
+        .regenerate(&id, &mut response)
+        .map_err(server_error)?;
+    Ok(response)
+}
+
+/// `POST /logout`: the seed's `delete(id, res)`: store entry gone, cookie cleared.
+fn logout(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
+    let mut response = redirect("/profile");
+    match app.session.id_from_request(request) {
+        Some(id) => app
+            .session
+            .delete(&id, &mut response)
+            .map_err(server_error)?,
+        None => return Ok(text(200, "No session to delete.\n")),
+    }
+    Ok(response)
+}
+
+fn cookie_note(app: &App) -> String {
+    if app.insecure_http {
+        "<p class=\"note\">The session cookie is <code>HttpOnly; SameSite=Lax</code> <b>without \
+         <code>Secure</code></b>, because this server was started with <code>--insecure-http</code>: \
+         over a real network it would travel unencrypted. Never use that flag in production.</p>"
+            .to_owned()
+    } else {
+        "<p class=\"note\">The session cookie is <code>HttpOnly; SameSite=Lax; Secure</code>. This \
+         page is plain HTTP, but browsers treat 127.0.0.1 as a secure context and keep Secure \
+         cookies for it (Chrome, Edge and Firefox do; Safari does not). If logging in does not \
+         stick, restart with <code>cargo run --example login -- --insecure-http</code>, which \
+         drops <code>Secure</code>: for development only.</p>"
+            .to_owned()
+    }
+}
+
+/// Reads an `application/x-www-form-urlencoded` body of at most [`MAX_FORM`] bytes.
+fn read_form(request: &mut tiny_http::Request) -> Result<Vec<(String, String)>, Page> {
+    let mut body = Vec::new();
+    request
+        .as_reader()
+        .take(MAX_FORM as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|_| text(400, "could not read the form\n"))?;
+    if body.len() > MAX_FORM {
+        return Err(text(413, "form too large\n"));
+    }
+    parse_form(&body)
+        .ok_or_else(|| text(400, "the form is not valid x-www-form-urlencoded UTF-8\n"))
+}
+
+/// Every page depends on the session and may set its cookie: never cache it,
+/// and tell caches the answer varies with the cookie.
+fn page(status: u16, content_type: &str, body: String) -> Page {
+    let mut response = Response::from_string(body).with_status_code(status);
+    // `append_header` comes from http_session's tiny_http adapter.
+    response.append_header("Content-Type", content_type);
+    response.append_header("Cache-Control", "no-store");
+    response.append_header("Vary", "Cookie");
+    response
+}
+
+fn html(status: u16, title: &str, body: &str) -> Page {
+    let page_text = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{title} · http-session</title>\
+         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em}}\
+         .note,.hint{{color:#555;font-size:.9em}}pre{{background:#f4f4f4;padding:.5em}}\
+         form{{display:inline-block;margin-right:1em}}</style></head>\n\
+         <body><h1>{title}</h1>\n{body}\n</body></html>\n"
+    );
+    page(status, "text/html; charset=utf-8", page_text)
+}
+
+fn text(status: u16, message: &str) -> Page {
+    page(status, "text/plain; charset=utf-8", message.to_owned())
+}
+
+/// `303 See Other`: after a POST, the browser GETs the next page.
+fn redirect(to: &str) -> Page {
+    let mut response = text(303, "");
+    response.append_header("Location", to);
+    response
+}
+
+/// The store failed: say so, without details (they go to the log).
+fn server_error(e: Error) -> Page {
+    eprintln!("session error: {e}");
+    text(500, "the session store failed; try again\n")
+}

@@ -1,0 +1,478 @@
+//! [`SessionHandle`]: one request's view of its session, written back by one
+//! [`commit`](SessionHandle::commit).
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Data, Error, MemoryStore, Request, Response, Session, SessionId, Store};
+
+/// One request's session: read and change it freely, then write it back once
+/// with [`commit`](SessionHandle::commit).
+///
+/// Get one from [`Session::handle`]. Its life cycle:
+///
+/// 1. **Open**: `session.handle(&request)` reads the request's cookies and nothing
+///    else; the store is not asked yet.
+/// 2. **Use**: the first call that needs the data ([`get`](Self::get),
+///    [`insert`](Self::insert), …) loads it from the store, once. Changes are kept
+///    in the handle: [`insert`](Self::insert), [`remove`](Self::remove),
+///    [`take`](Self::take) (read and remove: flash messages), [`clear`](Self::clear),
+///    [`destroy`](Self::destroy), [`regenerate`](Self::regenerate),
+///    [`touch`](Self::touch).
+/// 3. **Commit**: [`commit(&mut response)`](Self::commit) consumes the handle and
+///    writes what changed:
+///    - nothing changed: no store write, no `Set-Cookie`;
+///    - an existing session changed: the changes are replayed, key by key, inside
+///      [`Store::update`], never by writing back a copy loaded earlier, so what
+///      other requests did meanwhile is kept, and a session deleted meanwhile (a
+///      logout in another tab) stays deleted ([`CommitOutcome::Gone`]);
+///    - no session yet: one is created, under a fresh ID, only if data was
+///      inserted: a request that only reads never creates a session, and an ID
+///      the client made up is never adopted;
+///    - `Set-Cookie` is sent only when the session is new, regenerated, or its
+///      idle timeout rolled forward (the cookie's lifetime follows it), and a
+///      clearing cookie on [`destroy`](Self::destroy).
+///
+///    A handle dropped without a commit changes nothing.
+///
+/// ```
+/// use http_session::{CommitOutcome, Headers, Session};
+///
+/// let session = Session::new();
+///
+/// // First visit, no cookie: reading creates nothing.
+/// let request = Headers::new();
+/// let handle = session.handle(&request);
+/// assert_eq!(handle.get::<String>("user")?, None);
+/// let mut response = Headers::new();
+/// assert_eq!(handle.commit(&mut response)?, CommitOutcome::Unchanged);
+/// assert!(response.is_empty());
+///
+/// // Log in: the first insert creates the session, the commit sets its cookie.
+/// let mut handle = session.handle(&request);
+/// handle.insert("user", "ana")?;
+/// handle.insert("flash", "Welcome!")?;
+/// let mut response = Headers::new();
+/// assert_eq!(handle.commit(&mut response)?, CommitOutcome::Created);
+/// let cookie = response.get("Set-Cookie").unwrap().split(';').next().unwrap().to_owned();
+///
+/// // Next request: typed reads, a flash message read once.
+/// let request = Headers::new().with("Cookie", &cookie);
+/// let mut handle = session.handle(&request);
+/// assert_eq!(handle.get::<String>("user")?.as_deref(), Some("ana"));
+/// assert_eq!(handle.take::<String>("flash")?.as_deref(), Some("Welcome!"));
+/// handle.commit(&mut Headers::new())?;
+///
+/// // Log out: the store entry goes, the cookie is cleared.
+/// let mut handle = session.handle(&request);
+/// handle.destroy()?;
+/// let mut response = Headers::new();
+/// assert_eq!(handle.commit(&mut response)?, CommitOutcome::Destroyed);
+/// assert!(response.get("Set-Cookie").unwrap().contains("Max-Age=0"));
+/// assert_eq!(session.from_request(&request)?, None);
+/// # Ok::<(), http_session::Error>(())
+/// ```
+///
+/// Values are stored as JSON: anything `Serialize` goes in, anything
+/// `DeserializeOwned` comes out. The handle belongs to one request (it is not
+/// `Sync`); the [`Session`] it came from is shared by all of them.
+#[must_use = "changes are written only by commit()"]
+pub struct SessionHandle<'s, S: Store = MemoryStore> {
+    session: &'s Session<S>,
+    /// Well-formed IDs from the request's cookies, in order, without repeats.
+    candidates: Vec<SessionId>,
+    /// Filled on first use: `RefCell` so that reads can take `&self`.
+    state: RefCell<Option<Loaded>>,
+    /// Changes to the loaded session, replayed inside `Store::update`.
+    changes: Vec<Change>,
+    /// The session [`destroy`](SessionHandle::destroy) ended, to delete on commit.
+    destroyed: Option<SessionId>,
+    destroy: bool,
+    regenerate: bool,
+    touch: bool,
+}
+
+/// The request's session as this handle sees it.
+struct Loaded {
+    /// The stored session the data came from; `None` if there is none (yet).
+    id: Option<SessionId>,
+    /// The data, with this handle's changes applied.
+    data: Data,
+}
+
+/// One change, replayable on any copy of the data.
+enum Change {
+    Insert(String, Value),
+    Remove(String),
+    Clear,
+}
+
+impl Change {
+    fn apply(&self, data: &mut Data) {
+        match self {
+            Change::Insert(key, value) => {
+                data.insert(key.clone(), value.clone());
+            }
+            Change::Remove(key) => {
+                data.remove(key);
+            }
+            Change::Clear => data.clear(),
+        }
+    }
+}
+
+/// What [`SessionHandle::commit`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CommitOutcome {
+    /// Nothing changed: no store write, no cookie.
+    Unchanged,
+    /// The existing session was updated (its cookie was sent again if its idle
+    /// timeout rolled forward).
+    Saved,
+    /// A new session was created under a fresh ID and its cookie set; also after
+    /// [`destroy`](SessionHandle::destroy) followed by inserts.
+    Created,
+    /// The session moved to a fresh ID (with any changes) and the new cookie was set.
+    Regenerated,
+    /// The session was deleted and its cookie cleared.
+    Destroyed,
+    /// The session was deleted or expired while the request ran (a logout in
+    /// another tab): the changes were dropped, the session stays gone, and the
+    /// cookie is left alone (it may already name a newer session).
+    Gone,
+}
+
+impl<S: Store> Session<S> {
+    /// A [`SessionHandle`] for this request: lazy (the store is asked on first
+    /// use), with one [`commit`](SessionHandle::commit) that writes only what
+    /// changed. Cookies that lead nowhere go to the
+    /// [`on_rejection`](crate::SessionBuilder::on_rejection) hook: a malformed
+    /// one now, unknown IDs when the session is first loaded.
+    ///
+    /// ```
+    /// use http_session::{Headers, Session};
+    ///
+    /// let session = Session::new();
+    /// let request = Headers::new();
+    /// let mut handle = session.handle(&request);
+    /// handle.insert("cart", vec!["apple"])?;
+    /// let mut response = Headers::new();
+    /// handle.commit(&mut response)?;
+    /// assert!(response.get("Set-Cookie").is_some());
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn handle(&self, req: &impl Request) -> SessionHandle<'_, S> {
+        let candidates: Vec<SessionId> = self.screen(req).collect();
+        SessionHandle {
+            session: self,
+            candidates,
+            state: RefCell::new(None),
+            changes: Vec::new(),
+            destroyed: None,
+            destroy: false,
+            regenerate: false,
+            touch: false,
+        }
+    }
+}
+
+impl<S: Store> SessionHandle<'_, S> {
+    /// The value under `key`, read as a `T`; `None` if there is no such key (or
+    /// no session). A value of another shape is [`Error::Deserialize`].
+    ///
+    /// ```
+    /// # let session = http_session::Session::new();
+    /// # let mut handle = session.handle(&http_session::Headers::new());
+    /// handle.insert("visits", 3)?;
+    /// assert_eq!(handle.get::<u32>("visits")?, Some(3));
+    /// assert_eq!(handle.get::<u32>("other")?, None);
+    /// assert!(handle.get::<String>("visits").is_err());
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        self.with_data(|data| data.get(key).map(|value| read(key, value)).transpose())?
+    }
+
+    /// All of the session's data (empty if there is no session).
+    pub fn data(&self) -> Result<Data, Error> {
+        self.with_data(Data::clone)
+    }
+
+    /// The ID of the stored session this request belongs to, if any. `None`
+    /// also after [`destroy`](Self::destroy), and for a session that
+    /// [`commit`](Self::commit) has yet to create.
+    pub fn id(&self) -> Result<Option<SessionId>, Error> {
+        self.ensure_loaded()?;
+        Ok(self
+            .state
+            .borrow()
+            .as_ref()
+            .and_then(|loaded| loaded.id.clone()))
+    }
+
+    /// Sets `key` to `value` (anything that serializes to JSON). The first insert
+    /// into a request without a session makes [`commit`](Self::commit) create one.
+    ///
+    /// If the data would grow past the session's size limit, nothing changes and
+    /// the error is [`Error::DataTooLarge`].
+    pub fn insert<T: Serialize>(&mut self, key: &str, value: T) -> Result<(), Error> {
+        let value = serde_json::to_value(value)?;
+        let session = self.session;
+        let loaded = self.loaded_mut()?;
+        if loaded.data.get(key) == Some(&value) {
+            return Ok(());
+        }
+        let previous = loaded.data.insert(key.to_owned(), value.clone());
+        if let Err(e) = session.check_size(&loaded.data) {
+            match previous {
+                Some(previous) => loaded.data.insert(key.to_owned(), previous),
+                None => loaded.data.remove(key),
+            };
+            return Err(e);
+        }
+        self.changes.push(Change::Insert(key.to_owned(), value));
+        Ok(())
+    }
+
+    /// Removes `key`; `true` if it was there.
+    pub fn remove(&mut self, key: &str) -> Result<bool, Error> {
+        let found = self.loaded_mut()?.data.remove(key).is_some();
+        if found {
+            self.changes.push(Change::Remove(key.to_owned()));
+        }
+        Ok(found)
+    }
+
+    /// Reads `key` as a `T` and removes it: a flash message, shown once. If the
+    /// value does not fit `T`, it stays and the error is [`Error::Deserialize`].
+    ///
+    /// ```
+    /// # let session = http_session::Session::new();
+    /// # let mut handle = session.handle(&http_session::Headers::new());
+    /// handle.insert("flash", "Saved.")?;
+    /// assert_eq!(handle.take::<String>("flash")?.as_deref(), Some("Saved."));
+    /// assert_eq!(handle.take::<String>("flash")?, None);
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn take<T: DeserializeOwned>(&mut self, key: &str) -> Result<Option<T>, Error> {
+        let value = self.get(key)?;
+        if value.is_some() {
+            self.remove(key)?;
+        }
+        Ok(value)
+    }
+
+    /// Removes every key. The session itself lives on (empty); to end it, use
+    /// [`destroy`](Self::destroy).
+    pub fn clear(&mut self) -> Result<(), Error> {
+        let loaded = self.loaded_mut()?;
+        if !loaded.data.is_empty() {
+            loaded.data.clear();
+            self.changes.push(Change::Clear);
+        }
+        Ok(())
+    }
+
+    /// Ends the session: [`commit`](Self::commit) deletes it from the store and
+    /// clears the cookie (log out). Inserts after this start a new session,
+    /// under a fresh ID (a "you are logged out" flash message, say).
+    pub fn destroy(&mut self) -> Result<(), Error> {
+        let loaded = self.loaded_mut()?;
+        let ended = loaded.id.take();
+        loaded.data.clear();
+        if ended.is_some() {
+            self.destroyed = ended;
+        }
+        self.changes.clear();
+        self.destroy = true;
+        self.regenerate = false;
+        self.touch = false;
+        Ok(())
+    }
+
+    /// Moves the session to a fresh ID on [`commit`](Self::commit), which also
+    /// sets the new cookie: call it on login and on every privilege change, so
+    /// an ID seen or planted before is worthless. A session that does not exist
+    /// yet gets a fresh ID anyway.
+    pub fn regenerate(&mut self) -> Result<(), Error> {
+        self.ensure_loaded()?;
+        self.regenerate = true;
+        Ok(())
+    }
+
+    /// Rolls the idle timeout forward on [`commit`](Self::commit) even if nothing
+    /// else changed (a write, and the cookie sent again).
+    pub fn touch(&mut self) -> Result<(), Error> {
+        self.ensure_loaded()?;
+        self.touch = true;
+        Ok(())
+    }
+
+    /// Writes what changed and adds the `Set-Cookie` header it needs to `res`;
+    /// see the [life cycle](SessionHandle). On an error the response gets no
+    /// header, and the store is as it was, or as far as the write got.
+    pub fn commit(self, res: &mut impl Response) -> Result<CommitOutcome, Error> {
+        let SessionHandle {
+            session,
+            state,
+            changes,
+            destroyed,
+            destroy,
+            regenerate,
+            touch,
+            ..
+        } = self;
+        let Some(loaded) = state.into_inner() else {
+            return Ok(CommitOutcome::Unchanged); // never used
+        };
+        if let Some(ended) = &destroyed {
+            session.store().delete(ended)?;
+        }
+        match loaded.id {
+            Some(id) if !changes.is_empty() || touch || regenerate => {
+                let rolled = if changes.is_empty() && !touch {
+                    false // regenerate alone: it starts lifetimes afresh anyway
+                } else {
+                    match write(session, &id, &changes)? {
+                        Some(rolled) => rolled,
+                        None => return Ok(CommitOutcome::Gone),
+                    }
+                };
+                if regenerate {
+                    return Ok(match session.regenerate(&id, res)? {
+                        Some(_) => CommitOutcome::Regenerated,
+                        None => CommitOutcome::Gone,
+                    });
+                }
+                if rolled {
+                    session.set_cookie(res, &id)?;
+                }
+                Ok(CommitOutcome::Saved)
+            }
+            Some(_) => Ok(CommitOutcome::Unchanged),
+            None if !loaded.data.is_empty() => {
+                let id = session.create(loaded.data)?;
+                session.set_cookie(res, &id)?;
+                Ok(CommitOutcome::Created)
+            }
+            None if destroy => {
+                session.clear_cookie(res);
+                Ok(CommitOutcome::Destroyed)
+            }
+            None => Ok(CommitOutcome::Unchanged),
+        }
+    }
+
+    /// Runs `f` on the data, loading it first if needed.
+    fn with_data<R>(&self, f: impl FnOnce(&Data) -> R) -> Result<R, Error> {
+        self.ensure_loaded()?;
+        let state = self.state.borrow();
+        let empty = Data::new();
+        Ok(f(state.as_ref().map_or(&empty, |loaded| &loaded.data)))
+    }
+
+    fn ensure_loaded(&self) -> Result<(), Error> {
+        if self.state.borrow().is_none() {
+            let loaded = load(self.session, &self.candidates)?;
+            *self.state.borrow_mut() = Some(loaded);
+        }
+        Ok(())
+    }
+
+    fn loaded_mut(&mut self) -> Result<&mut Loaded, Error> {
+        let state = self.state.get_mut();
+        let loaded = match state.take() {
+            Some(loaded) => loaded,
+            None => load(self.session, &self.candidates)?,
+        };
+        Ok(state.insert(loaded))
+    }
+}
+
+/// The first candidate the store knows (expired ones are not known), or none.
+fn load<S: Store>(session: &Session<S>, candidates: &[SessionId]) -> Result<Loaded, Error> {
+    for id in candidates {
+        if let Some(data) = session.get(id)? {
+            return Ok(Loaded {
+                id: Some(id.clone()),
+                data,
+            });
+        }
+        session.reject_unknown(id);
+    }
+    Ok(Loaded {
+        id: None,
+        data: Data::new(),
+    })
+}
+
+/// Replays `changes` on the stored session inside [`Store::update`] and rolls its
+/// idle timeout. `None` if the session is gone; otherwise whether its expiry
+/// moved. The closure starts afresh on every call, so a store that retries it
+/// (optimistic locking) gets the same result.
+fn write<S: Store>(
+    session: &Session<S>,
+    id: &SessionId,
+    changes: &[Change],
+) -> Result<Option<bool>, Error> {
+    let now = session.clock().now();
+    let mut alive = false;
+    let mut rolled = false;
+    let mut too_large = None;
+    let found = session.store().update(id, &mut |record| {
+        alive = !record.is_expired(now);
+        rolled = false;
+        too_large = None;
+        if !alive {
+            return;
+        }
+        let mut data = record.data.clone();
+        for change in changes {
+            change.apply(&mut data);
+        }
+        if let Err(e) = session.check_size(&data) {
+            too_large = Some(e);
+            return;
+        }
+        record.data = data;
+        let before = record.expires_at;
+        session.roll(record, now);
+        rolled = record.expires_at != before;
+    })?;
+    if let Some(e) = too_large {
+        return Err(e);
+    }
+    Ok((found && alive).then_some(rolled))
+}
+
+fn read<T: DeserializeOwned>(key: &str, value: &Value) -> Result<T, Error> {
+    T::deserialize(value).map_err(|source| Error::Deserialize {
+        key: key.to_owned(),
+        source,
+    })
+}
+
+impl<S: Store> fmt::Debug for SessionHandle<'_, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // IDs print redacted; values are left out (they may be personal).
+        let state = self.state.try_borrow();
+        let loaded = match state.as_deref() {
+            Ok(Some(loaded)) => format!("{:?} with {} keys", loaded.id, loaded.data.len()),
+            Ok(None) => "not yet".to_owned(),
+            Err(_) => "in use".to_owned(),
+        };
+        f.debug_struct("SessionHandle")
+            .field("candidates", &self.candidates)
+            .field("loaded", &loaded)
+            .field("changes", &self.changes.len())
+            .field("destroy", &self.destroy)
+            .field("regenerate", &self.regenerate)
+            .field("touch", &self.touch)
+            .finish()
+    }
+}
