@@ -214,20 +214,26 @@ fn cookies_set(res: &Headers) -> Vec<SessionId> {
         .collect()
 }
 
+type Failing = Session<Arc<FailingStore>>;
+
 /// Runs `request` with the store failing at every possible point in turn, and
 /// checks that each run either fails with the store's error and adds no header
-/// at all, or succeeds with cookies only for sessions the store really holds.
+/// at all, or succeeds with cookies only for sessions the store really holds and
+/// with its effect really stored (`done` checks that, once the store is back).
 fn at_every_failure_point(
-    request: impl Fn(&Session<Arc<FailingStore>>, &SessionId, &mut Headers) -> Result<(), Error>,
+    request: impl Fn(&Failing, &SessionId, &mut Headers) -> Result<(), Error>,
+    done: impl Fn(&Failing, &SessionId, &Headers),
 ) {
     let store = Arc::new(FailingStore::new());
     let session = Session::with_store(Arc::clone(&store));
     // A healthy run counts the store calls the request makes.
     let id = session.create(json!({"user": "ana"})).unwrap();
     store.fail_after(usize::MAX);
-    request(&session, &id, &mut Headers::new()).unwrap();
+    let mut res = Headers::new();
+    request(&session, &id, &mut res).unwrap();
     let calls = store.calls();
     assert!(calls > 0);
+    done(&session, &id, &res);
 
     for fail_from in 0..calls {
         store.heal();
@@ -251,6 +257,7 @@ fn at_every_failure_point(
                         "cookie for a lost session"
                     );
                 }
+                done(&session, &id, &res);
             }
         }
         // The session layer keeps serving once the store is back.
@@ -261,41 +268,73 @@ fn at_every_failure_point(
     }
 }
 
+/// The one session a response's cookie names, with its data.
+fn the_new_session(session: &Failing, res: &Headers) -> http_session::Data {
+    let set = cookies_set(res);
+    assert_eq!(set.len(), 1, "{res:?}");
+    session
+        .get(&set[0])
+        .unwrap()
+        .expect("the cookie's session is stored")
+}
+
+fn gone(session: &Failing, id: &SessionId) {
+    assert_eq!(session.get(id).unwrap(), None, "the old session lives on");
+}
+
 #[test]
 fn login_with_a_failing_store_sets_no_cookie() {
-    at_every_failure_point(|session, _, res| {
-        let id = session.create(json!({"user": "bo"}))?;
-        session.set_cookie(res, &id)
-    });
+    at_every_failure_point(
+        |session, _, res| {
+            let id = session.create(json!({"user": "bo"}))?;
+            session.set_cookie(res, &id)
+        },
+        |session, _, res| assert_eq!(the_new_session(session, res)["user"], "bo"),
+    );
 }
 
 #[test]
 fn regenerate_with_a_failing_store_sets_no_cookie_and_keeps_the_old_session() {
-    at_every_failure_point(|session, id, res| {
-        let outcome = session.regenerate(id, res);
-        if outcome.is_err() {
-            // The user's current cookie still works: nothing was lost.
-            session.store().heal();
-            assert_eq!(session.get(id).unwrap().unwrap()["user"], "ana");
-        }
-        outcome.map(|new| assert!(new.is_some()))
-    });
+    at_every_failure_point(
+        |session, id, res| {
+            let outcome = session.regenerate(id, res);
+            if outcome.is_err() {
+                // The user's current cookie still works: nothing was lost.
+                session.store().heal();
+                assert_eq!(session.get(id).unwrap().unwrap()["user"], "ana");
+            }
+            outcome.map(|new| assert!(new.is_some()))
+        },
+        |session, id, res| {
+            gone(session, id);
+            assert_eq!(the_new_session(session, res)["user"], "ana");
+        },
+    );
 }
 
 #[test]
 fn logout_with_a_failing_store_keeps_the_cookie() {
-    at_every_failure_point(|session, id, res| session.delete(id, res));
+    at_every_failure_point(
+        |session, id, res| session.delete(id, res),
+        |session, id, res| {
+            gone(session, id);
+            assert!(res.get("Set-Cookie").unwrap().contains("Max-Age=0"));
+        },
+    );
 }
 
 #[test]
 fn reading_and_updating_with_a_failing_store_return_the_error() {
-    at_every_failure_point(|session, id, _| {
-        let req = Headers::new().with("Cookie", &format!("session_id={id}"));
-        assert!(session.from_request(&req)?.is_some());
-        assert!(session.update(id, json!({"n": 1}))?);
-        assert!(session.touch(id)?);
-        Ok(())
-    });
+    at_every_failure_point(
+        |session, id, _| {
+            let req = Headers::new().with("Cookie", &format!("session_id={id}"));
+            assert!(session.from_request(&req)?.is_some());
+            assert!(session.update(id, json!({"n": 1}))?);
+            assert!(session.touch(id)?);
+            Ok(())
+        },
+        |session, id, _| assert_eq!(session.get(id).unwrap().unwrap()["n"], 1),
+    );
 }
 
 /// "Store down" is an error, never "no session": a server that took it for
@@ -323,32 +362,47 @@ fn a_store_that_is_down_is_not_mistaken_for_no_session() {
 fn handle_commit_with_a_failing_store_sets_no_cookie() {
     let with_cookie = |id: &SessionId| Headers::new().with("Cookie", &format!("session_id={id}"));
     // A new session for an anonymous visitor.
-    at_every_failure_point(|session, _, res| {
-        let req = Headers::new();
-        let mut handle = session.handle(&req);
-        handle.insert("user", "bo")?;
-        handle.commit(res).map(|_| ())
-    });
+    at_every_failure_point(
+        |session, _, res| {
+            let req = Headers::new();
+            let mut handle = session.handle(&req);
+            handle.insert("user", "bo")?;
+            handle.commit(res).map(|_| ())
+        },
+        |session, _, res| assert_eq!(the_new_session(session, res)["user"], "bo"),
+    );
     // A change to the existing session.
-    at_every_failure_point(|session, id, res| {
-        let req = with_cookie(id);
-        let mut handle = session.handle(&req);
-        handle.insert("n", 1)?;
-        handle.commit(res).map(|_| ())
-    });
+    at_every_failure_point(
+        |session, id, res| {
+            let req = with_cookie(id);
+            let mut handle = session.handle(&req);
+            handle.insert("n", 1)?;
+            handle.commit(res).map(|_| ())
+        },
+        |session, id, _| assert_eq!(session.get(id).unwrap().unwrap()["n"], 1),
+    );
     // Login: change and move to a fresh ID.
-    at_every_failure_point(|session, id, res| {
-        let req = with_cookie(id);
-        let mut handle = session.handle(&req);
-        handle.insert("role", "admin")?;
-        handle.regenerate()?;
-        handle.commit(res).map(|_| ())
-    });
+    at_every_failure_point(
+        |session, id, res| {
+            let req = with_cookie(id);
+            let mut handle = session.handle(&req);
+            handle.insert("role", "admin")?;
+            handle.regenerate()?;
+            handle.commit(res).map(|_| ())
+        },
+        |session, id, res| {
+            gone(session, id);
+            assert_eq!(the_new_session(session, res)["role"], "admin");
+        },
+    );
     // Logout.
-    at_every_failure_point(|session, id, res| {
-        let req = with_cookie(id);
-        let mut handle = session.handle(&req);
-        handle.destroy()?;
-        handle.commit(res).map(|_| ())
-    });
+    at_every_failure_point(
+        |session, id, res| {
+            let req = with_cookie(id);
+            let mut handle = session.handle(&req);
+            handle.destroy()?;
+            handle.commit(res).map(|_| ())
+        },
+        |session, id, _| gone(session, id),
+    );
 }
