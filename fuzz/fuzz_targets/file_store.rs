@@ -12,7 +12,7 @@ mod checks;
 
 fn fixture() -> &'static checks::FileFixture {
     static FIXTURE: OnceLock<checks::FileFixture> = OnceLock::new();
-    FIXTURE.get_or_init(checks::FileFixture::new)
+    FIXTURE.get_or_init(|| checks::FileFixture::reused("http-session-fuzz-file-store"))
 }
 
 fuzz_target!(|contents: &[u8]| {

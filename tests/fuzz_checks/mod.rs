@@ -394,18 +394,30 @@ impl Drop for TempDir {
 }
 
 impl FileFixture {
+    /// A fixture in a directory of its own, removed when it is dropped.
     pub fn new() -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
+        FileFixture::in_dir(&format!(
+            "http-session-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ))
+    }
+
+    /// A fixture in the fixed directory `name`, emptied first: for the fuzz
+    /// target, whose process ends with `exit` and never drops its fixture.
+    pub fn reused(name: &str) -> Self {
+        FileFixture::in_dir(name)
+    }
+
+    fn in_dir(name: &str) -> Self {
         let base = if std::path::Path::new("/dev/shm").is_dir() {
             std::path::PathBuf::from("/dev/shm")
         } else {
             std::env::temp_dir()
         };
-        let dir = base.join(format!(
-            "http-session-fuzz-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
+        let dir = base.join(name);
+        let _ = std::fs::remove_dir_all(&dir);
         let store = http_session::FileStore::open(&dir).expect("temp dir is writable");
         let healthy = SessionId::from_bytes([0x5A; 32]);
         let mut data = Data::new();
