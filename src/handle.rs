@@ -150,7 +150,9 @@ pub enum CommitOutcome {
 impl<S: Store> Session<S> {
     /// A [`SessionHandle`] for this request: lazy (the store is asked on first
     /// use), with one [`commit`](SessionHandle::commit) that writes only what
-    /// changed.
+    /// changed. Cookies that lead nowhere go to the
+    /// [`on_rejection`](crate::SessionBuilder::on_rejection) hook: a malformed
+    /// one now, unknown IDs when the session is first loaded.
     ///
     /// ```
     /// use http_session::{Headers, Session};
@@ -165,12 +167,7 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn handle(&self, req: &impl Request) -> SessionHandle<'_, S> {
-        let mut candidates: Vec<SessionId> = Vec::new();
-        for id in self.candidates(req) {
-            if !candidates.contains(&id) {
-                candidates.push(id);
-            }
-        }
+        let candidates: Vec<SessionId> = self.screen(req).collect();
         SessionHandle {
             session: self,
             candidates,
@@ -406,6 +403,7 @@ fn load<S: Store>(session: &Session<S>, candidates: &[SessionId]) -> Result<Load
                 data,
             });
         }
+        session.reject_unknown(id);
     }
     Ok(Loaded {
         id: None,

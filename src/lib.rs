@@ -61,7 +61,12 @@
 //! - Send `Cache-Control: no-store` with responses that set the cookie, and
 //!   `Vary: Cookie` with responses that depend on the session.
 //!
+//! - Session cookies that lead nowhere (malformed, or an ID the store does not
+//!   know) are reported to [`SessionBuilder::on_rejection`], for logging and
+//!   rate-limiting ID guessing.
+//!
 //! Nothing here panics on any input, and no error message carries a session ID.
+//! The threat model, the limits and the OWASP/ASVS coverage are in `SECURITY.md`.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -74,6 +79,7 @@ mod error;
 mod handle;
 mod http;
 mod id;
+mod rejection;
 mod session;
 pub mod store;
 
@@ -84,6 +90,7 @@ pub use error::Error;
 pub use handle::{CommitOutcome, SessionHandle};
 pub use http::{Headers, Request, Response};
 pub use id::SessionId;
+pub use rejection::{IdPrefix, Rejection};
 pub use session::{
     Session, SessionBuilder, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_COOKIE_NAME, DEFAULT_MAX_DATA_SIZE,
     DEFAULT_TTL, MAX_CANDIDATES,

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cookie::{self, CookieOptions, MAX_COOKIE_LIFETIME};
+use crate::rejection::{Rejection, RejectionHook};
 use crate::{Clock, Data, Error, MemoryStore, Record, Request, Response, SessionId, Store};
 
 /// The default cookie name, as in the seed.
@@ -73,6 +74,7 @@ pub struct Session<S: Store = MemoryStore> {
     absolute_lifetime: Option<Duration>,
     max_data_size: usize,
     clock: Clock,
+    on_rejection: RejectionHook,
 }
 
 /// Settings for a [`Session`]; [`build`](SessionBuilder::build) checks them all,
@@ -103,6 +105,7 @@ pub struct SessionBuilder<S: Store = MemoryStore> {
     absolute_lifetime: Option<Duration>,
     max_data_size: usize,
     clock: Clock,
+    on_rejection: RejectionHook,
 }
 
 impl Session<MemoryStore> {
@@ -122,6 +125,7 @@ impl Session<MemoryStore> {
             absolute_lifetime: Some(DEFAULT_ABSOLUTE_LIFETIME),
             max_data_size: DEFAULT_MAX_DATA_SIZE,
             clock: Clock::system(),
+            on_rejection: RejectionHook::default(),
         }
     }
 }
@@ -149,6 +153,7 @@ impl<S: Store> SessionBuilder<S> {
             absolute_lifetime: self.absolute_lifetime,
             max_data_size: self.max_data_size,
             clock: self.clock,
+            on_rejection: self.on_rejection,
         }
     }
 
@@ -186,6 +191,37 @@ impl<S: Store> SessionBuilder<S> {
     /// The clock that expiry is judged by (default: the system clock).
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Calls `hook` for each session cookie that leads nowhere: a malformed value,
+    /// or a well-formed ID the store does not know (see [`Rejection`]). Servers
+    /// count these per client to spot and rate-limit session-ID guessing. The
+    /// hook gets a redacted ID only, never a whole one; it runs on the request's
+    /// thread, so keep it quick. Default: none.
+    ///
+    /// ```
+    /// use http_session::{Headers, Rejection, Session};
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let guesses = Arc::new(AtomicUsize::new(0));
+    /// let counter = Arc::clone(&guesses);
+    /// let session = Session::builder()
+    ///     .on_rejection(move |rejection: Rejection| {
+    ///         counter.fetch_add(1, Ordering::Relaxed);
+    ///         eprintln!("session rejected: {rejection}"); // never a full ID
+    ///     })
+    ///     .build()?;
+    ///
+    /// let guess = http_session::SessionId::generate();
+    /// let req = Headers::new().with("Cookie", &format!("session_id={guess}"));
+    /// assert_eq!(session.from_request(&req)?, None);
+    /// assert_eq!(guesses.load(Ordering::Relaxed), 1);
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn on_rejection(mut self, hook: impl Fn(Rejection) + Send + Sync + 'static) -> Self {
+        self.on_rejection = RejectionHook::new(hook);
         self
     }
 
@@ -235,6 +271,7 @@ impl<S: Store> SessionBuilder<S> {
             absolute_lifetime: self.absolute_lifetime,
             max_data_size: self.max_data_size,
             clock: self.clock,
+            on_rejection: self.on_rejection,
         })
     }
 }
@@ -260,6 +297,7 @@ impl<S: Store> Session<S> {
             absolute_lifetime: Some(DEFAULT_ABSOLUTE_LIFETIME),
             max_data_size: DEFAULT_MAX_DATA_SIZE,
             clock: Clock::system(),
+            on_rejection: RejectionHook::default(),
         }
     }
 
@@ -465,16 +503,15 @@ impl<S: Store> Session<S> {
     }
 
     /// Like [`from_request`](Session::from_request), with the ID that matched.
+    ///
+    /// Cookies that lead nowhere are reported to the
+    /// [`on_rejection`](SessionBuilder::on_rejection) hook.
     pub fn lookup(&self, req: &impl Request) -> Result<Option<(SessionId, Data)>, Error> {
-        let mut tried: [Option<SessionId>; MAX_CANDIDATES] = Default::default();
-        for (slot, id) in self.candidates(req).enumerate() {
-            if tried[..slot].iter().flatten().any(|seen| *seen == id) {
-                continue;
-            }
+        for id in self.screen(req) {
             if let Some(record) = self.load(&id)? {
                 return Ok(Some((id, record.data)));
             }
-            tried[slot] = Some(id);
+            self.reject_unknown(&id);
         }
         Ok(None)
     }
@@ -563,11 +600,44 @@ impl<S: Store> Session<S> {
         &'r self,
         req: &'r impl Request,
     ) -> impl Iterator<Item = SessionId> + 'r {
+        self.cookie_values(req)
+            .filter_map(|value| value.parse::<SessionId>().ok())
+            .take(MAX_CANDIDATES)
+    }
+
+    /// The distinct IDs among the first [`MAX_CANDIDATES`] well-formed values of
+    /// the session cookie, in order: the IDs a request may look up. A malformed
+    /// value among those read is reported to the `on_rejection` hook, once.
+    pub(crate) fn screen(&self, req: &impl Request) -> impl Iterator<Item = SessionId> {
+        let mut ids: [Option<SessionId>; MAX_CANDIDATES] = Default::default();
+        let mut malformed = false;
+        let well_formed = self.cookie_values(req).filter_map(|value| {
+            let id = value.parse::<SessionId>().ok();
+            malformed |= id.is_none();
+            id
+        });
+        for (slot, id) in well_formed.take(MAX_CANDIDATES).enumerate() {
+            if !ids[..slot].iter().flatten().any(|seen| *seen == id) {
+                ids[slot] = Some(id);
+            }
+        }
+        if malformed {
+            self.on_rejection.report(Rejection::MalformedCookie);
+        }
+        ids.into_iter().flatten()
+    }
+
+    /// Reports a well-formed ID that named no live session.
+    pub(crate) fn reject_unknown(&self, id: &SessionId) {
+        self.on_rejection.report(Rejection::unknown(id));
+    }
+
+    /// The values of every cookie named like the session's, in order.
+    fn cookie_values<'r>(&'r self, req: &'r impl Request) -> impl Iterator<Item = &'r str> + 'r {
         req.header_values("cookie")
             .flat_map(cookie::parse)
             .filter(|(name, _)| *name == self.cookie_name)
-            .filter_map(|(_, value)| value.parse::<SessionId>().ok())
-            .take(MAX_CANDIDATES)
+            .map(|(_, value)| value)
     }
 
     /// The live record of `id`; expiry is checked here too, so a store that

@@ -8,6 +8,12 @@ use crate::Error;
 /// Browsers cap a cookie's lifetime at 400 days (RFC 6265bis); so does this crate.
 pub const MAX_COOKIE_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 
+/// Browsers drop a cookie whose name and value together exceed this (RFC 6265bis,
+/// ASVS 3.3.5): refusing it here beats a cookie that silently never comes back.
+pub const MAX_NAME_VALUE_LEN: usize = 4096;
+/// Browsers ignore a `Path` or `Domain` longer than this (RFC 6265bis).
+const MAX_ATTRIBUTE_LEN: usize = 1024;
+
 /// The `SameSite` attribute: when the browser sends the cookie on cross-site requests.
 ///
 /// ```
@@ -178,8 +184,11 @@ impl CookieOptions {
 /// # Ok::<(), Error>(())
 /// ```
 pub fn serialize(name: &str, value: &str, options: &CookieOptions) -> Result<String, Error> {
+    check_name(name)?;
     check_value(value)?;
-    serialize_with_lifetime(name, value, options, options.max_age, options.expires)
+    check_size(name, value)?;
+    check_options(name, options)?;
+    write(name, value, options, options.max_age, options.expires)
 }
 
 /// [`serialize`] for a value already known to be cookie-octets (a session ID's
@@ -195,7 +204,19 @@ pub(crate) fn serialize_with_lifetime(
 ) -> Result<String, Error> {
     debug_assert!(check_value(value).is_ok());
     check_name(name)?;
+    check_size(name, value)?;
     check_options(name, options)?;
+    write(name, value, options, max_age, expires)
+}
+
+/// Writes a checked cookie; only `Expires` is left to check here.
+fn write(
+    name: &str,
+    value: &str,
+    options: &CookieOptions,
+    max_age: Option<Duration>,
+    expires: Option<SystemTime>,
+) -> Result<String, Error> {
     let expires = expires.map(expires_secs).transpose()?;
 
     let path = options.path.as_deref().unwrap_or_default();
@@ -351,24 +372,38 @@ fn check_value(value: &str) -> Result<(), Error> {
     }
 }
 
+fn check_size(name: &str, value: &str) -> Result<(), Error> {
+    if name.len() + value.len() > MAX_NAME_VALUE_LEN {
+        return Err(Error::attribute(
+            "name and value",
+            "longer than 4096 bytes together: browsers drop such cookies; keep the data server-side",
+        ));
+    }
+    Ok(())
+}
+
 fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 fn check_options(name: &str, o: &CookieOptions) -> Result<(), Error> {
     if let Some(path) = &o.path {
-        if path.is_empty() || !path.bytes().all(is_attribute_byte) {
+        if path.is_empty() || path.len() > MAX_ATTRIBUTE_LEN || !path.bytes().all(is_attribute_byte)
+        {
             return Err(Error::attribute(
                 "Path",
-                "must be non-empty printable ASCII without ';' (percent-encode other bytes)",
+                "must be 1 to 1024 bytes of printable ASCII without ';' (percent-encode other bytes)",
             ));
         }
     }
     if let Some(domain) = &o.domain {
-        if domain.is_empty() || !domain.bytes().all(|b| is_attribute_byte(b) && b != b' ') {
+        if domain.is_empty()
+            || domain.len() > MAX_ATTRIBUTE_LEN
+            || !domain.bytes().all(|b| is_attribute_byte(b) && b != b' ')
+        {
             return Err(Error::attribute(
                 "Domain",
-                "must be a non-empty host name of printable ASCII without spaces or ';' (punycode for IDNs)",
+                "must be a host name of 1 to 1024 bytes of printable ASCII without spaces or ';' (punycode for IDNs)",
             ));
         }
     }
@@ -536,6 +571,27 @@ mod tests {
         assert!(serialize("__Host-Http-id", "v", &d.clone().http_only(false)).is_err());
         assert!(serialize("__Host-Http-id", "v", &d.clone().path("/x")).is_err());
         assert!(serialize("plain", "v", &d.clone().secure(false)).is_ok());
+    }
+
+    #[test]
+    fn refuses_cookies_browsers_would_drop() {
+        let d = CookieOptions::default();
+        let name = "n".repeat(100);
+        let fits = "v".repeat(MAX_NAME_VALUE_LEN - 100);
+        assert!(serialize(&name, &fits, &d).is_ok());
+        let over = format!("{fits}v");
+        assert!(matches!(
+            serialize(&name, &over, &d),
+            Err(Error::InvalidCookieAttribute {
+                attribute: "name and value",
+                ..
+            })
+        ));
+        assert!(serialize("n", "v", &d.clone().path(&"/".repeat(1024))).is_ok());
+        assert!(serialize("n", "v", &d.clone().path(&"/".repeat(1025))).is_err());
+        let domain = format!("{}.example", "a".repeat(1016));
+        assert!(serialize("n", "v", &d.clone().domain(&domain)).is_ok());
+        assert!(serialize("n", "v", &d.clone().domain(&format!("a{domain}"))).is_err());
     }
 
     #[test]

@@ -36,7 +36,15 @@ const NEVER: u64 = u64::MAX;
 ///   expired records on writes, at most once per sweep interval (default 60 s),
 ///   with no thread of its own, and [`Store::purge_expired`] sweeps everything;
 /// - **bounded memory**: at most `max_sessions` (default 1,000,000); a full shard
-///   evicts its soonest-to-expire sessions first (1/64 of the shard at a time).
+///   frees 1/64 of its slots at a time, expired sessions first, then the
+///   soonest-to-expire, so a flood of creates keeps the store at its bound;
+/// - **bounded work per call**: a call locks one shard, and no call examines
+///   more than three times the sessions of that shard (the interval sweep, then
+///   a sweep and an eviction pass if it is full); a shard holds at most
+///   `max_sessions / 64` sessions (rounded up), or 127 for small stores. A full
+///   store pays that once per 1/64 of a shard, so a flood of creates costs at
+///   most about 128 entries examined per create on average, whatever the expiry
+///   pattern. Only [`Store::purge_expired`] walks every shard (one at a time).
 ///
 /// ```
 /// use http_session::{MemoryStore, Session};
@@ -79,6 +87,9 @@ struct Shard {
     map: HashMap<Key, Entry, BuildHasherDefault<IdHasher>>,
     cap: usize,
     next_sweep_ms: u64,
+    /// Entries examined by sweeps and evictions: the work that tests bound.
+    #[cfg(test)]
+    visited: usize,
 }
 
 #[derive(Debug)]
@@ -187,6 +198,10 @@ impl Shard {
 
     fn sweep(&mut self, now_ms: u64) -> usize {
         let before = self.map.len();
+        #[cfg(test)]
+        {
+            self.visited += before;
+        }
         self.map.retain(|_, e| !e.is_expired(now_ms));
         before - self.map.len()
     }
@@ -194,18 +209,33 @@ impl Shard {
     /// Inserts `entry`, making room first if the shard is full.
     fn insert(&mut self, key: Key, entry: Entry, now_ms: u64) {
         if self.map.len() >= self.cap && !self.map.contains_key(&key) {
-            self.sweep(now_ms);
-            if self.map.len() >= self.cap {
-                self.evict_soonest((self.cap / EVICT_FRACTION).max(1));
-            }
+            self.make_room(now_ms);
         }
         if self.cap > 0 {
             self.map.insert(key, entry);
         }
     }
 
+    /// Frees a batch of slots (1/EVICT_FRACTION of the shard, at least one):
+    /// expired entries first, then those that expire soonest. Freeing a whole
+    /// batch every time matters: if a sweep that happened to free one slot were
+    /// enough, an attacker timing creates to expiries would make every create
+    /// walk the whole shard. This way each O(shard) pass pays for at least
+    /// `cap / EVICT_FRACTION` creates.
+    fn make_room(&mut self, now_ms: u64) {
+        let batch = (self.cap / EVICT_FRACTION).max(1);
+        let swept = self.sweep(now_ms);
+        if swept < batch {
+            self.evict_soonest(batch - swept);
+        }
+    }
+
     /// Removes the `count` entries that expire soonest.
     fn evict_soonest(&mut self, count: usize) {
+        #[cfg(test)]
+        {
+            self.visited += self.map.len();
+        }
         let mut by_expiry: Vec<(u64, Key)> =
             self.map.iter().map(|(k, e)| (e.expires_ms, *k)).collect();
         let count = count.min(by_expiry.len());
@@ -267,6 +297,8 @@ impl MemoryStoreBuilder {
                     map: HashMap::default(),
                     cap: base + usize::from(i < extra),
                     next_sweep_ms: 0,
+                    #[cfg(test)]
+                    visited: 0,
                 })
             })
             .collect();
@@ -488,6 +520,84 @@ mod tests {
             .set(&SessionId::generate(), Record::new(data(2)))
             .unwrap();
         assert_eq!(store.len(), 1, "the write swept the expired record");
+    }
+
+    /// An empty shard for `cap` sessions, alone (no store around it).
+    fn shard(cap: usize) -> Shard {
+        Shard {
+            map: HashMap::default(),
+            cap,
+            next_sweep_ms: u64::MAX, // no interval sweeps: only the work of `insert`
+            visited: 0,
+        }
+    }
+
+    fn entry(expires_ms: u64) -> Entry {
+        Entry {
+            data: "{}".into(),
+            expires_ms,
+            deadline_ms: NEVER,
+        }
+    }
+
+    /// The worst expiry pattern for a full shard: exactly one session expires
+    /// before each new one arrives, so a sweep frees a single slot. Every create
+    /// must still cost O(EVICT_FRACTION) entries visited on average, not O(shard).
+    #[test]
+    fn full_shard_work_per_insert_is_amortized_whatever_the_expiry_pattern() {
+        let cap = 6_400; // evicts in batches of cap / EVICT_FRACTION = 100
+        let mut shard = shard(cap);
+        for i in 0..cap as u64 {
+            shard.insert(
+                Key(SessionId::generate().as_bytes().to_owned()),
+                entry(i + 1),
+                0,
+            );
+        }
+        assert_eq!(
+            shard.visited, 0,
+            "filling up to the cap costs nothing extra"
+        );
+        let inserts = 10 * cap as u64;
+        for k in 1..=inserts {
+            let key = Key(*SessionId::generate().as_bytes());
+            shard.insert(key, entry(cap as u64 + k), k);
+            assert!(shard.map.len() <= cap);
+        }
+        let per_insert = shard.visited as u64 / inserts;
+        assert!(
+            per_insert <= 2 * EVICT_FRACTION as u64,
+            "{per_insert} entries visited per insert (shard of {cap})"
+        );
+    }
+
+    /// No single call examines more than three times the sessions of its shard
+    /// (an interval sweep, then a sweep and an eviction pass when full): the
+    /// bound on how long one request can be held up.
+    #[test]
+    fn one_create_visits_at_most_three_times_its_shard() {
+        let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_000));
+        let store = MemoryStore::builder()
+            .max_sessions(100) // one shard
+            .sweep_interval(Duration::from_secs(1))
+            .clock(clock.clock())
+            .build();
+        assert_eq!(store.shards.len(), 1);
+        let later = clock.now() + Duration::from_secs(3600);
+        for _ in 0..100 {
+            assert!(store
+                .create(&SessionId::generate(), Record::expiring(data(0), later))
+                .unwrap());
+        }
+        clock.advance(Duration::from_secs(2)); // the interval sweep is due too
+        let before = store.lock(0).visited;
+        let id = SessionId::generate();
+        assert!(store.create(&id, Record::new(data(1))).unwrap());
+        let visited = store.lock(0).visited - before;
+        assert!(visited <= 3 * 100, "{visited}");
+        assert!(visited >= 200, "swept and evicted: {visited}");
+        assert_eq!(store.len(), 100);
+        assert!(store.get(&id).unwrap().is_some());
     }
 
     #[test]

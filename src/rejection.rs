@@ -1,0 +1,127 @@
+//! A signal for session-ID guessing: what [`SessionBuilder::on_rejection`] reports.
+//!
+//! [`SessionBuilder::on_rejection`]: crate::SessionBuilder::on_rejection
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::SessionId;
+
+/// Why a request's session cookie did not lead to a session.
+///
+/// Reported to the hook set with
+/// [`SessionBuilder::on_rejection`](crate::SessionBuilder::on_rejection) by
+/// [`Session::from_request`](crate::Session::from_request) and
+/// [`Session::lookup`](crate::Session::lookup), at most
+/// [`MAX_CANDIDATES`](crate::MAX_CANDIDATES)` + 1` times per request. A browser
+/// whose session simply timed out sends one `UnknownId` now and then; a client
+/// that sends many is guessing, or replaying stolen cookies: log it, count it per
+/// client address, rate-limit it.
+///
+/// ```
+/// use http_session::{Rejection, SessionId};
+///
+/// let id = SessionId::generate();
+/// let r = Rejection::unknown(&id);
+/// // The report names the ID only by a short prefix, safe for logs.
+/// assert!(!r.to_string().contains(id.as_str()));
+/// assert!(r.to_string().starts_with("unknown or expired session ID"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// A cookie with the session's name held something that is not a session ID
+    /// at all (reported once per request, however many such cookies it had).
+    MalformedCookie,
+    /// A well-formed session ID that the store does not know, or whose session
+    /// has expired.
+    UnknownId {
+        /// The ID's first four characters (24 of its 256 bits): enough to tell
+        /// reports apart, useless for taking over a session.
+        prefix: IdPrefix,
+    },
+}
+
+impl Rejection {
+    /// The report for an ID the store does not know.
+    pub fn unknown(id: &SessionId) -> Rejection {
+        Rejection::UnknownId {
+            prefix: IdPrefix::of(id),
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::MalformedCookie => f.write_str("malformed session cookie"),
+            Rejection::UnknownId { prefix } => {
+                write!(f, "unknown or expired session ID {prefix}")
+            }
+        }
+    }
+}
+
+/// The first four characters of a session ID: a redacted form for logs.
+///
+/// ```
+/// use http_session::{IdPrefix, SessionId};
+/// let id = SessionId::from_bytes([0; 32]);
+/// assert_eq!(IdPrefix::of(&id).as_str(), "AAAA");
+/// assert_eq!(IdPrefix::of(&id).to_string(), "AAAA…");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IdPrefix([u8; 4]);
+
+impl IdPrefix {
+    /// The prefix of `id`.
+    pub fn of(id: &SessionId) -> IdPrefix {
+        let mut prefix = [b'A'; 4];
+        prefix.copy_from_slice(&id.as_str().as_bytes()[..4]);
+        IdPrefix(prefix)
+    }
+
+    /// The four characters.
+    pub fn as_str(&self) -> &str {
+        // Taken from an ID's text, which is ASCII.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for IdPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}…", self.as_str())
+    }
+}
+
+impl fmt::Debug for IdPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IdPrefix({self})")
+    }
+}
+
+/// The hook a [`Session`](crate::Session) reports rejections to.
+#[derive(Clone, Default)]
+pub(crate) struct RejectionHook(Option<Arc<dyn Fn(Rejection) + Send + Sync>>);
+
+impl RejectionHook {
+    pub(crate) fn new(hook: impl Fn(Rejection) + Send + Sync + 'static) -> Self {
+        RejectionHook(Some(Arc::new(hook)))
+    }
+
+    pub(crate) fn report(&self, rejection: Rejection) {
+        if let Some(hook) = &self.0 {
+            hook(rejection);
+        }
+    }
+}
+
+impl fmt::Debug for RejectionHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Some(<hook>)"
+        } else {
+            "None"
+        })
+    }
+}
