@@ -34,6 +34,11 @@ enum Source {
 
 impl Clock {
     /// The operating system's clock.
+    ///
+    /// ```
+    /// let clock = http_session::Clock::system();
+    /// assert!(clock.now() > std::time::UNIX_EPOCH);
+    /// ```
     pub fn system() -> Clock {
         Clock::default()
     }

@@ -107,6 +107,11 @@ impl Headers {
     }
 
     /// Every value of `name`, in order.
+    ///
+    /// ```
+    /// let h = http_session::Headers::new().with("Set-Cookie", "a=1").with("set-cookie", "b=2");
+    /// assert_eq!(h.get_all("SET-COOKIE").collect::<Vec<_>>(), ["a=1", "b=2"]);
+    /// ```
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.entries
             .iter()
@@ -115,6 +120,11 @@ impl Headers {
     }
 
     /// Every `(name, value)` pair, in order.
+    ///
+    /// ```
+    /// let h: http_session::Headers = [("Cookie", "a=1")].into_iter().collect();
+    /// assert_eq!(h.iter().collect::<Vec<_>>(), [("Cookie", "a=1")]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.entries.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }

@@ -71,6 +71,11 @@ impl SessionId {
     ///
     /// 256 bits put guessing beyond reach: with a billion live sessions and a
     /// billion guesses a second, a hit is expected after about 10^51 years.
+    ///
+    /// ```
+    /// use http_session::SessionId;
+    /// assert_ne!(SessionId::generate(), SessionId::generate());
+    /// ```
     pub fn generate() -> SessionId {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
@@ -94,12 +99,22 @@ impl SessionId {
     }
 
     /// The ID as it travels in the cookie: 43 characters of base64url.
+    ///
+    /// ```
+    /// let id = http_session::SessionId::from_bytes([0; 32]);
+    /// assert_eq!(id.as_str(), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    /// ```
     pub fn as_str(&self) -> &str {
         // The text holds only bytes from ALPHABET, which are ASCII.
         std::str::from_utf8(&self.text).unwrap_or_default()
     }
 
     /// The 32 random bytes behind the ID.
+    ///
+    /// ```
+    /// let id = http_session::SessionId::from_bytes([7; 32]);
+    /// assert_eq!(id.as_bytes(), &[7; 32]);
+    /// ```
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.bytes
     }

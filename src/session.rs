@@ -111,11 +111,22 @@ pub struct SessionBuilder<S: Store = MemoryStore> {
 impl Session<MemoryStore> {
     /// A session on a fresh [`MemoryStore`], with cookie `session_id` and the
     /// secure defaults.
+    ///
+    /// ```
+    /// let session = http_session::Session::new();
+    /// assert_eq!(session.cookie_name(), "session_id");
+    /// ```
     pub fn new() -> Session<MemoryStore> {
         Session::with_store(MemoryStore::new())
     }
 
     /// Settings for a session; [`SessionBuilder::store`] picks another store.
+    ///
+    /// ```
+    /// let session = http_session::Session::builder().cookie_name("sid").build()?;
+    /// assert_eq!(session.cookie_name(), "sid");
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn builder() -> SessionBuilder<MemoryStore> {
         SessionBuilder {
             store: MemoryStore::new(),
@@ -323,6 +334,14 @@ impl<S: Store> Session<S> {
     }
 
     /// The data of session `id`, or `None` if it is unknown or expired.
+    ///
+    /// ```
+    /// # let session = http_session::Session::new();
+    /// let id = session.create(serde_json::json!({"userId": "123"}))?;
+    /// assert_eq!(session.get(&id)?.unwrap()["userId"], "123");
+    /// assert_eq!(session.get(&http_session::SessionId::generate())?, None);
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn get(&self, id: &SessionId) -> Result<Option<Data>, Error> {
         Ok(self.load(id)?.map(|record| record.data))
     }
@@ -427,6 +446,17 @@ impl<S: Store> Session<S> {
 
     /// Deletes session `id` from the store and adds a `Set-Cookie` header that
     /// clears the cookie. If the store fails, the response is left untouched.
+    ///
+    /// ```
+    /// use http_session::{Headers, Session};
+    /// let session = Session::new();
+    /// let id = session.create(serde_json::json!({"userId": "123"}))?;
+    /// let mut res = Headers::new();
+    /// session.delete(&id, &mut res)?;
+    /// assert_eq!(session.get(&id)?, None);
+    /// assert!(res.get("Set-Cookie").unwrap().starts_with("session_id=; Path=/; Max-Age=0;"));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn delete(&self, id: &SessionId, res: &mut impl Response) -> Result<(), Error> {
         self.store.delete(id)?;
         self.clear_cookie(res);
@@ -435,6 +465,13 @@ impl<S: Store> Session<S> {
 
     /// Adds a `Set-Cookie` header that clears the session cookie (same `Path`
     /// and `Domain`, `Max-Age=0`), without touching the store.
+    ///
+    /// ```
+    /// use http_session::{Headers, Session};
+    /// let mut res = Headers::new();
+    /// Session::new().clear_cookie(&mut res);
+    /// assert!(res.get("Set-Cookie").unwrap().contains("Max-Age=0"));
+    /// ```
     pub fn clear_cookie(&self, res: &mut impl Response) {
         res.append_header("Set-Cookie", &self.removal_cookie);
     }
@@ -442,6 +479,18 @@ impl<S: Store> Session<S> {
     /// Adds the `Set-Cookie` header for session `id`, with the session's cookie
     /// options; `Max-Age` and `Expires` follow the session's lifetime (capped at
     /// 400 days, as browsers do) unless the options set them.
+    ///
+    /// ```
+    /// use http_session::{Headers, Session};
+    /// let session = Session::new(); // idle timeout 30 minutes
+    /// let id = session.create(serde_json::json!({}))?;
+    /// let mut res = Headers::new();
+    /// session.set_cookie(&mut res, &id)?;
+    /// let header = res.get("Set-Cookie").unwrap();
+    /// assert!(header.starts_with(&format!("session_id={id}; Path=/; Max-Age=1800; Expires=")));
+    /// assert!(header.ends_with("; HttpOnly; Secure; SameSite=Lax"));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn set_cookie(&self, res: &mut impl Response, id: &SessionId) -> Result<(), Error> {
         let options = &self.cookie_options;
         let (mut max_age, mut expires) = (options.max_age, options.expires);
@@ -498,6 +547,16 @@ impl<S: Store> Session<S> {
     /// Every `Cookie` header is read; each well-formed ID under the session's
     /// cookie name is tried in order (at most [`MAX_CANDIDATES`]), and the first
     /// one the store knows wins. Malformed values never reach the store.
+    ///
+    /// ```
+    /// use http_session::{Headers, Session};
+    /// let session = Session::new();
+    /// let id = session.create(serde_json::json!({"userId": "123"}))?;
+    /// let req = Headers::new().with("Cookie", &format!("theme=dark; session_id={id}"));
+    /// assert_eq!(session.from_request(&req)?.unwrap()["userId"], "123");
+    /// assert_eq!(session.from_request(&Headers::new())?, None);
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn from_request(&self, req: &impl Request) -> Result<Option<Data>, Error> {
         Ok(self.lookup(req)?.map(|(_, data)| data))
     }
@@ -506,6 +565,18 @@ impl<S: Store> Session<S> {
     ///
     /// Cookies that lead nowhere are reported to the
     /// [`on_rejection`](SessionBuilder::on_rejection) hook.
+    ///
+    /// ```
+    /// use http_session::{Headers, Session, SessionId};
+    /// let session = Session::new();
+    /// let id = session.create(serde_json::json!({"n": 1}))?;
+    /// // A stale cookie first (cookie tossing, path overlap): the known one wins.
+    /// let stale = SessionId::generate();
+    /// let req = Headers::new().with("Cookie", &format!("session_id={stale}; session_id={id}"));
+    /// let (found, data) = session.lookup(&req)?.unwrap();
+    /// assert_eq!((found, data["n"].as_i64()), (id, Some(1)));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn lookup(&self, req: &impl Request) -> Result<Option<(SessionId, Data)>, Error> {
         for id in self.screen(req) {
             if let Some(record) = self.load(&id)? {
@@ -518,6 +589,16 @@ impl<S: Store> Session<S> {
 
     /// The first well-formed session ID in the request's cookies, without asking
     /// the store whether it is known (the seed's `req.cookies.get("session_id")`).
+    ///
+    /// ```
+    /// use http_session::{Headers, Session, SessionId};
+    /// let session = Session::new();
+    /// let id = SessionId::generate();
+    /// let req = Headers::new().with("Cookie", &format!("session_id={id}"));
+    /// assert_eq!(session.id_from_request(&req), Some(id));
+    /// let junk = Headers::new().with("Cookie", "session_id=../../etc/passwd");
+    /// assert_eq!(session.id_from_request(&junk), None);
+    /// ```
     pub fn id_from_request(&self, req: &impl Request) -> Option<SessionId> {
         self.candidates(req).next()
     }
@@ -528,6 +609,18 @@ impl<S: Store> Session<S> {
     /// Call it on login and on every privilege change: an ID an attacker planted
     /// or saw before login is worthless afterwards. The new session's idle timeout
     /// and absolute lifetime start afresh.
+    ///
+    /// ```
+    /// use http_session::{Headers, Session};
+    /// let session = Session::new();
+    /// let before_login = session.create(serde_json::json!({"cart": [1]}))?;
+    /// let mut res = Headers::new();
+    /// let after_login = session.regenerate(&before_login, &mut res)?.unwrap();
+    /// assert_eq!(session.get(&before_login)?, None);
+    /// assert_eq!(session.get(&after_login)?.unwrap()["cart"][0], 1);
+    /// assert!(res.get("Set-Cookie").unwrap().starts_with(&format!("session_id={after_login};")));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn regenerate(
         &self,
         id: &SessionId,
@@ -544,6 +637,14 @@ impl<S: Store> Session<S> {
 
     /// Rolls session `id`'s idle timeout forward without changing its data;
     /// `false` if it is unknown or expired.
+    ///
+    /// ```
+    /// # let session = http_session::Session::new();
+    /// let id = session.create(serde_json::json!({}))?;
+    /// assert!(session.touch(&id)?);
+    /// assert!(!session.touch(&http_session::SessionId::generate())?);
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn touch(&self, id: &SessionId) -> Result<bool, Error> {
         let now = self.clock.now();
         let mut alive = true;
