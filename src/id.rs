@@ -42,11 +42,12 @@ const DECODE: [u8; 256] = {
 /// let id = SessionId::generate();
 /// assert_eq!(id.as_str().len(), 43);
 ///
-/// let parsed: SessionId = id.as_str().parse().unwrap();
+/// let parsed: SessionId = id.as_str().parse()?;
 /// assert_eq!(parsed, id);
 ///
 /// assert!("not-an-id".parse::<SessionId>().is_err());
 /// assert!(!format!("{id:?}").contains(id.as_str()));
+/// # Ok::<(), http_session::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct SessionId {
