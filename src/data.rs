@@ -1,7 +1,7 @@
 //! Fast paths over session data (`Data`, a JSON object) for the hot path of
-//! every update: its exact compact-JSON length without writing it, writing it
-//! exactly as `serde_json` does but without the serializer's machinery, and a
-//! copy into a map that already has the same keys, without allocating.
+//! every update: whether it fits a size limit and its exact compact-JSON
+//! length, without writing it, and writing it exactly as `serde_json` does but
+//! without the serializer's machinery.
 
 use serde_json::Value;
 
@@ -13,6 +13,43 @@ use crate::Data;
 pub(crate) fn json_len(data: &Data) -> usize {
     // Braces, a colon per member and commas between members.
     2 + data.len() + data.len().saturating_sub(1) + members_len(data)
+}
+
+/// `None` if `data` as compact JSON is at most `limit` bytes; otherwise its
+/// exact length. Sessions are mostly far below their limit, so a bound from
+/// lengths alone (no pass over any string's bytes) usually settles it; only a
+/// session near the limit pays for [`json_len`].
+pub(crate) fn len_over(data: &Data, limit: usize) -> Option<usize> {
+    if object_bound(data) <= limit {
+        return None;
+    }
+    Some(json_len(data)).filter(|&len| len > limit)
+}
+
+/// At least the compact-JSON length of `data`: every byte of a string counted
+/// as its longest escape (`\u00XX`, six bytes), every number as 25 bytes.
+fn object_bound(data: &Data) -> usize {
+    data.iter().fold(2 + 2 * data.len(), |sum, (key, value)| {
+        sum.saturating_add(string_bound(key))
+            .saturating_add(value_bound(value))
+    })
+}
+
+fn value_bound(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) => 5,
+        // The longest a serde_json number gets: `-2.2250738585072014e-308` is 24.
+        Value::Number(_) => 25,
+        Value::String(s) => string_bound(s),
+        Value::Array(items) => items.iter().fold(2 + items.len(), |sum, item| {
+            sum.saturating_add(value_bound(item))
+        }),
+        Value::Object(map) => object_bound(map),
+    }
+}
+
+fn string_bound(s: &str) -> usize {
+    s.len().saturating_mul(6).saturating_add(2)
 }
 
 /// The compact-JSON length `data` would have after a shallow merge of
@@ -92,121 +129,103 @@ fn string_len(s: &str) -> usize {
 }
 
 /// Appends `data` as compact JSON, byte for byte what `serde_json::to_string`
-/// writes (tested), several times faster for small sessions.
-pub(crate) fn write_json(data: &Data, out: &mut String) {
-    out.push('{');
+/// writes (tested), several times faster for small sessions. The output is
+/// UTF-8: it is made of `data`'s strings and ASCII.
+pub(crate) fn write_json(data: &Data, out: &mut Vec<u8>) {
+    out.push(b'{');
     for (i, (key, value)) in data.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
         write_string(key, out);
-        out.push(':');
+        out.push(b':');
         write_value(value, out);
     }
-    out.push('}');
+    out.push(b'}');
 }
 
-fn write_value(value: &Value, out: &mut String) {
+fn write_value(value: &Value, out: &mut Vec<u8>) {
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => match (n.as_u64(), n.as_i64()) {
             (Some(u), _) => write_u64(u, out),
             (None, Some(i)) => {
-                out.push('-');
+                out.push(b'-');
                 write_u64(i.unsigned_abs(), out);
             }
             // Floats through serde_json itself (ryu), to be exact.
-            _ => out.push_str(&n.to_string()),
+            _ => out.extend_from_slice(n.to_string().as_bytes()),
         },
         Value::String(s) => write_string(s, out),
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_value(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
         Value::Object(map) => write_json(map, out),
     }
 }
 
-fn write_u64(mut n: u64, out: &mut String) {
+fn write_u64(n: u64, out: &mut Vec<u8>) {
+    if n < 10 {
+        // Counters and flags: the common case.
+        out.push(b'0' + n as u8);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut start = digits.len();
-    loop {
+    let mut rest = n;
+    while rest > 0 {
         start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
     }
-    for &d in &digits[start..] {
-        out.push(char::from(d));
-    }
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// A JSON string with `serde_json`'s escapes: runs of plain bytes are copied
-/// whole, and every cut is next to an ASCII byte, so on a character boundary.
-fn write_string(s: &str, out: &mut String) {
+/// whole.
+fn write_string(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
+    out.push(b'"');
     if bytes.iter().all(|&b| EXTRA[usize::from(b)] == 0) {
-        // Nothing to escape (the usual case): one reservation, one copy.
-        out.reserve(bytes.len() + 2);
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
+        // Nothing to escape (the usual case): one copy.
+        out.extend_from_slice(bytes);
+        out.push(b'"');
         return;
     }
-    out.push('"');
     let mut plain_from = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if EXTRA[usize::from(b)] == 0 {
             continue;
         }
-        out.push_str(&s[plain_from..i]);
+        out.extend_from_slice(&bytes[plain_from..i]);
         match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            0x08 => out.push_str("\\b"),
-            0x09 => out.push_str("\\t"),
-            0x0A => out.push_str("\\n"),
-            0x0C => out.push_str("\\f"),
-            0x0D => out.push_str("\\r"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x09 => out.extend_from_slice(b"\\t"),
+            0x0A => out.extend_from_slice(b"\\n"),
+            0x0C => out.extend_from_slice(b"\\f"),
+            0x0D => out.extend_from_slice(b"\\r"),
             _ => {
-                out.push_str("\\u00");
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0xF)]));
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xF)]);
             }
         }
         plain_from = i + 1;
     }
-    out.push_str(&s[plain_from..]);
-    out.push('"');
-}
-
-/// Makes `target` a copy of `source`, reusing `target`'s keys and string
-/// buffers when it already has `source`'s keys (the common case: one
-/// application's sessions mostly share a shape).
-pub(crate) fn copy_into(source: &Data, target: &mut Data) {
-    // Both maps iterate in key order, so equal key lists line up pairwise.
-    let same_keys = source.len() == target.len() && source.keys().eq(target.keys());
-    if !same_keys {
-        target.clone_from(source);
-        return;
-    }
-    for ((_, from), (_, to)) in source.iter().zip(target.iter_mut()) {
-        match (to, from) {
-            (Value::String(to), Value::String(from)) => to.clone_from(from),
-            (to, from) => *to = from.clone(),
-        }
-    }
+    out.extend_from_slice(&bytes[plain_from..]);
+    out.push(b'"');
 }
 
 #[cfg(test)]
@@ -255,18 +274,18 @@ mod tests {
             };
             let reference = serde_json::to_string(&map).unwrap();
             assert_eq!(json_len(&map), reference.len(), "{map:?}");
-            let mut out = String::new();
+            let mut out = Vec::new();
             write_json(&map, &mut out);
-            assert_eq!(out, reference);
+            assert_eq!(String::from_utf8(out).unwrap(), reference);
         }
     }
 
     proptest! {
         #[test]
         fn write_json_equals_serde_json(map in any_map()) {
-            let mut out = String::new();
+            let mut out = Vec::new();
             write_json(&map, &mut out);
-            prop_assert_eq!(out, serde_json::to_string(&map).unwrap());
+            prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&map).unwrap());
         }
 
         #[test]
@@ -282,17 +301,11 @@ mod tests {
         }
 
         #[test]
-        fn copy_into_makes_an_equal_map(source in any_map(), start in any_map()) {
-            let mut target = start;
-            copy_into(&source, &mut target);
-            prop_assert_eq!(&target, &source);
-        }
-
-        #[test]
-        fn copy_into_same_keys(source in any_map(), seed in any_value()) {
-            let mut target: Data = source.keys().map(|k| (k.clone(), seed.clone())).collect();
-            copy_into(&source, &mut target);
-            prop_assert_eq!(&target, &source);
+        fn len_over_is_exact_around_the_limit(map in any_map(), delta in -3i64..3) {
+            let len = serde_json::to_string(&map).unwrap().len();
+            prop_assert!(object_bound(&map) >= len);
+            let limit = usize::try_from(len as i64 + delta).unwrap_or(0);
+            prop_assert_eq!(len_over(&map, limit), (len > limit).then_some(len));
         }
     }
 }

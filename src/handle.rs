@@ -424,25 +424,26 @@ fn write<S: Store>(
     let mut alive = false;
     let mut rolled = false;
     let mut too_large = None;
-    let found = session.store().update(id, &mut |record| {
+    let found = session.store().update_at(id, now, &mut |record| {
         alive = !record.is_expired(now);
         rolled = false;
         too_large = None;
         if !alive {
-            return;
+            return false;
         }
-        let mut data = record.data.clone();
+        // Applied in place: if the result is too large it is not stored, and
+        // the stored session keeps the data it had.
         for change in changes {
-            change.apply(&mut data);
+            change.apply(&mut record.data);
         }
-        if let Err(e) = session.check_size(&data) {
+        if let Err(e) = session.check_size(&record.data) {
             too_large = Some(e);
-            return;
+            return false;
         }
-        record.data = data;
         let before = record.expires_at;
         session.roll(record, now);
         rolled = record.expires_at != before;
+        true
     })?;
     if let Some(e) = too_large {
         return Err(e);

@@ -365,8 +365,9 @@ impl<S: Store> Session<S> {
         self.check_size(&patch)?;
         let now = self.clock.now();
         let mut outcome = Ok(true);
-        let found = self.store.update(id, &mut |record| {
+        let found = self.store.update_at(id, now, &mut |record| {
             outcome = self.merge(record, &patch, now);
+            matches!(outcome, Ok(true))
         })?;
         match outcome {
             Ok(true) => Ok(found),
@@ -409,34 +410,23 @@ impl<S: Store> Session<S> {
         let now = self.clock.now();
         let mut expired = false;
         let mut outcome = Ok(None);
-        let found = self.store.update(id, &mut |record| {
+        let found = self.store.update_at(id, now, &mut |record| {
             expired = record.is_expired(now);
             if expired {
-                return;
+                return false;
             }
-            // The data as it was, copied into a reused per-thread map (no
-            // allocation when the keys match); put back if `f` made it too large.
-            thread_local! {
-                static BEFORE: std::cell::Cell<Option<Data>> = const { std::cell::Cell::new(None) };
-            }
-            let mut before = BEFORE.take().unwrap_or_default();
-            crate::data::copy_into(&record.data, &mut before);
             let value = f(&mut record.data);
-            let size = json_size(&record.data);
-            outcome = if size > self.max_data_size {
-                record.data = before;
-                Err(Error::DataTooLarge {
+            if let Some(size) = crate::data::len_over(&record.data, self.max_data_size) {
+                // Not stored: the session keeps the data it had.
+                outcome = Err(Error::DataTooLarge {
                     size,
                     limit: self.max_data_size,
-                })
-            } else {
-                self.roll(record, now);
-                // Only small sessions' copies are kept for the next call.
-                if size <= 4096 {
-                    BEFORE.set(Some(before));
-                }
-                Ok(Some(value))
-            };
+                });
+                return false;
+            }
+            self.roll(record, now);
+            outcome = Ok(Some(value));
+            true
         })?;
         if found && expired {
             self.forget_expired(id);
@@ -648,11 +638,12 @@ impl<S: Store> Session<S> {
     pub fn touch(&self, id: &SessionId) -> Result<bool, Error> {
         let now = self.clock.now();
         let mut alive = true;
-        let found = self.store.update(id, &mut |record| {
+        let found = self.store.update_at(id, now, &mut |record| {
             alive = !record.is_expired(now);
             if alive {
                 self.roll(record, now);
             }
+            alive
         })?;
         if found && !alive {
             self.forget_expired(id);
@@ -828,8 +819,7 @@ impl<S: Store> Session<S> {
     }
 
     pub(crate) fn check_size(&self, data: &Data) -> Result<(), Error> {
-        let size = json_size(data);
-        if size > self.max_data_size {
+        if let Some(size) = crate::data::len_over(data, self.max_data_size) {
             return Err(Error::DataTooLarge {
                 size,
                 limit: self.max_data_size,
@@ -871,11 +861,4 @@ fn to_object(data: &impl Serialize) -> Result<Data, Error> {
             },
         }),
     }
-}
-
-/// Length of `data` as compact JSON, without building the text.
-fn json_size(data: &Data) -> usize {
-    // Exact (tested against serde_json), and several times faster than
-    // running the serializer into a counter.
-    crate::data::json_len(data)
 }

@@ -64,6 +64,7 @@ fn a_panicking_update_closure_leaves_the_record_as_it_was() {
     assert!(store
         .update(&id, &mut |r| {
             r.data.insert("n".into(), 3.into());
+            true
         })
         .unwrap());
     assert_eq!(store.get(&id).unwrap().unwrap().data["n"], 3);
@@ -192,7 +193,11 @@ impl Store for FailingStore {
         self.check()?;
         self.inner.delete(id)
     }
-    fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
+    fn update(
+        &self,
+        id: &SessionId,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
         self.check()?;
         self.inner.update(id, f)
     }

@@ -251,7 +251,11 @@ impl Store for RetryingStore {
     fn delete(&self, id: &SessionId) -> Result<(), Error> {
         self.inner.delete(id)
     }
-    fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
+    fn update(
+        &self,
+        id: &SessionId,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
         if let Some(mut lost_race) = self.inner.get(id)? {
             f(&mut lost_race);
         }

@@ -91,6 +91,7 @@ fn child_updates(store: &Arc<dyn Store>, args: &[&str]) {
                 let n = r.data["count"].as_u64().unwrap();
                 r.data.insert("count".into(), json!(n + 1));
                 r.data.insert(format!("{}-{i}", args[1]), json!(i));
+                true
             })
             .unwrap();
         assert!(found);
@@ -269,6 +270,7 @@ fn child_crash_writer(store: &Arc<dyn Store>, args: &[&str]) {
                     .update(id, &mut |r| {
                         let seq = r.data["seq"].as_u64().unwrap() + 1;
                         *r = crash_record(seq);
+                        true
                     })
                     .unwrap();
             } else {

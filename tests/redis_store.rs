@@ -55,8 +55,10 @@ fn expiring_records_carry_a_redis_ttl() {
     assert!(ttl > 0 && ttl <= 60_000, "PX set on create: {ttl}");
 
     assert!(store
-        .update(&id, &mut |r| r.expires_at =
-            Some(clock.now() + Duration::from_secs(600)))
+        .update(&id, &mut |r| {
+            r.expires_at = Some(clock.now() + Duration::from_secs(600));
+            true
+        })
         .unwrap());
     let ttl = pttl(&key);
     assert!(
@@ -114,7 +116,10 @@ fn corrupt_and_foreign_values_are_errors_for_their_id_only() {
         assert!(matches!(err, Error::CorruptRecord { .. }), "{err}");
         let mut ran = false;
         assert!(matches!(
-            store.update(&id, &mut |_| ran = true),
+            store.update(&id, &mut |_| {
+            ran = true;
+            true
+        }),
             Err(Error::CorruptRecord { .. })
         ));
         assert!(!ran);
@@ -172,6 +177,7 @@ fn update_retries_when_another_writer_wins_and_gives_up_clearly() {
             }
             let n = r.data["n"].as_i64().unwrap();
             r.data.insert("n".into(), json!(n + 1));
+            true
         })
         .unwrap());
     assert_eq!(calls, 3, "re-read and re-run after each lost race");
@@ -188,6 +194,7 @@ fn update_retries_when_another_writer_wins_and_gives_up_clearly() {
             other_writes += 1;
             interfere(other_writes);
             r.data.insert("n".into(), json!(-1));
+            true
         })
         .unwrap_err();
     assert!(err.to_string().contains("max_update_attempts"), "{err}");
@@ -245,7 +252,7 @@ fn calls_while_down(store: &RedisStore, id: &SessionId, rounds: usize) -> Durati
         let calls: [&dyn Fn() -> bool; 5] = [
             &|| store.get(id).is_err(),
             &|| store.set(id, record(1)).is_err(),
-            &|| store.update(id, &mut |_| {}).is_err(),
+            &|| store.update(id, &mut |_| true).is_err(),
             &|| store.create(&SessionId::generate(), record(1)).is_err(),
             &|| store.delete(id).is_err(),
         ];
@@ -280,6 +287,7 @@ fn killed_redis_fails_calls_cleanly_and_recovery_is_automatic() {
                     match store.update(&id, &mut |r| {
                         let n = r.data["n"].as_i64().unwrap();
                         r.data.insert("n".into(), json!(n + 1));
+                        true
                     }) {
                         Ok(_) => ok.fetch_add(1, Ordering::Relaxed),
                         Err(e) => {
@@ -323,7 +331,10 @@ fn killed_redis_fails_calls_cleanly_and_recovery_is_automatic() {
         "no persistence: the data went with it"
     );
     store.set(&id, record(1)).unwrap();
-    assert!(store.update(&id, &mut |r| *r = record(2)).unwrap());
+    assert!(store.update(&id, &mut |r| {
+        *r = record(2);
+        true
+    }).unwrap());
     assert_eq!(store.get(&id).unwrap(), Some(record(2)));
 
     println!(
@@ -352,7 +363,7 @@ fn hung_redis_fails_calls_at_the_command_timeout() {
     let mut longest = first;
     for _ in 0..4 {
         let started = Instant::now();
-        assert!(store.update(&id, &mut |_| {}).is_err());
+        assert!(store.update(&id, &mut |_| true).is_err());
         longest = longest.max(started.elapsed());
     }
     server.resume();
@@ -410,7 +421,10 @@ fn restart_while_connections_sit_idle_is_invisible_to_callers() {
         "the restart emptied Redis"
     );
     let first = started.elapsed();
-    assert!(store.update(&ids[0], &mut |r| *r = record(2)).unwrap());
+    assert!(store.update(&ids[0], &mut |r| {
+        *r = record(2);
+        true
+    }).unwrap());
     for id in &ids[1..] {
         assert_eq!(store.get(id).unwrap(), None);
         store.set(id, record(3)).unwrap();

@@ -297,7 +297,11 @@ impl Store for FileStore {
         sync_dir(&self.dir).map_err(|e| Error::store("deleting a session file", e))
     }
 
-    fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
+    fn update(
+        &self,
+        id: &SessionId,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
         let path = self.path_of(id);
         let lock = self.lock(id)?;
         let Some(mut record) = self.read_live(&path)? else {
@@ -305,7 +309,9 @@ impl Store for FileStore {
         };
         // A panic in `f` unwinds here: the file is untouched and the lock is
         // released when `lock` is dropped.
-        f(&mut record);
+        if !f(&mut record) {
+            return Ok(true);
+        }
         self.write(&path, &record)?;
         drop(lock);
         self.maybe_sweep();

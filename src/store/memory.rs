@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 mod decode_into;
 
@@ -57,7 +57,7 @@ const NEVER: u64 = u64::MAX;
 /// ```
 #[derive(Debug)]
 pub struct MemoryStore {
-    shards: Box<[Mutex<Shard>]>,
+    shards: Box<[Padded<Mutex<Shard>>]>,
     clock: Clock,
     sweep_interval_ms: u64,
     max_sessions: usize,
@@ -92,11 +92,68 @@ struct Shard {
     visited: usize,
 }
 
+/// One shard per cache-line pair: two threads locking neighbouring shards
+/// must not fight over one line (that alone cost a third of the 2-thread
+/// throughput).
+#[derive(Debug)]
+#[repr(align(128))]
+struct Padded<T>(T);
+
 #[derive(Debug)]
 struct Entry {
-    data: Box<str>,
+    text: Text,
     expires_ms: u64,
     deadline_ms: u64,
+}
+
+/// Session text up to this many bytes lives in the table's slot itself,
+/// which makes the slot 96 bytes with its key.
+const INLINE: usize = 46;
+
+/// A session's data as compact JSON: in the slot when short, so an update
+/// allocates nothing and a lookup in a large store misses the cache once
+/// instead of twice (slot, then text); on the heap otherwise.
+#[derive(Debug)]
+enum Text {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+impl Text {
+    fn new(json: &[u8]) -> Text {
+        match u8::try_from(json.len()) {
+            Ok(len) if json.len() <= INLINE => {
+                let mut bytes = [0; INLINE];
+                bytes[..json.len()].copy_from_slice(json);
+                Text::Inline { len, bytes }
+            }
+            _ => Text::Heap(json.into()),
+        }
+    }
+
+    /// Replaces the text, in place when it fits where the old one was.
+    fn replace(&mut self, json: &[u8]) {
+        match (self, u8::try_from(json.len())) {
+            (Text::Inline { len, bytes }, Ok(new_len)) if json.len() <= INLINE => {
+                bytes[..json.len()].copy_from_slice(json);
+                *len = new_len;
+            }
+            (Text::Heap(old), _) if old.len() == json.len() => old.copy_from_slice(json),
+            (text, _) => *text = Text::new(json),
+        }
+    }
+
+    /// The text. It was written from a `Data` map, so it is UTF-8 and this
+    /// check (a fast pass over ASCII) never fails in practice.
+    fn as_str(&self) -> Result<&str, Error> {
+        let bytes = match self {
+            Text::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Text::Heap(bytes) => bytes,
+        };
+        std::str::from_utf8(bytes).map_err(|_| Error::CorruptRecord {
+            reason: "session text is not UTF-8".to_owned(),
+        })
+    }
 }
 
 /// The ID's 32 bytes. They are uniformly random (the store only ever sees IDs it
@@ -134,58 +191,104 @@ impl Hasher for IdHasher {
 }
 
 impl Entry {
-    fn encode(record: &Record) -> Result<Entry, Error> {
-        Ok(Entry {
-            data: compact_json(&record.data),
+    fn encode(record: &Record) -> Entry {
+        Entry {
+            text: Scratch::with(|scratch| {
+                scratch.json.clear();
+                crate::data::write_json(&record.data, &mut scratch.json);
+                Text::new(&scratch.json)
+            }),
             expires_ms: record.expires_at.map_or(NEVER, to_millis),
             deadline_ms: record.deadline.map_or(NEVER, to_millis),
+        }
+    }
+
+    fn decode(&self) -> Result<Record, Error> {
+        Ok(Record {
+            data: serde_json::from_str(self.text.as_str()?)?,
+            expires_at: time(self.expires_ms),
+            deadline: time(self.deadline_ms),
         })
     }
 
     fn is_expired(&self, now_ms: u64) -> bool {
         self.expires_ms <= now_ms
     }
-}
 
-thread_local! {
-    /// The record the last update on this thread decoded into, kept for the next
-    /// one. Taken out while in use, so a nested update simply finds none.
-    static SPARE: RefCell<Option<Record>> = const { RefCell::new(None) };
-}
-
-/// Sessions larger than this (as JSON) are not kept as the spare record.
-const MAX_SPARE_JSON: usize = 4096;
-
-/// `data` as compact JSON in a box of exactly its size: written into a reused
-/// per-thread buffer, then copied once (no growing, no shrinking realloc).
-fn compact_json(data: &Data) -> Box<str> {
-    thread_local! {
-        static BUFFER: RefCell<String> = const { RefCell::new(String::new()) };
-    }
-    BUFFER.with(|cell| {
-        let mut spare = String::new();
-        let mut borrowed = cell.try_borrow_mut();
-        let buffer = borrowed.as_deref_mut().unwrap_or(&mut spare);
-        buffer.clear();
-        crate::data::write_json(data, buffer);
-        let boxed = Box::from(buffer.as_str());
-        // A rare huge session should not pin its buffer's memory forever.
-        if buffer.capacity() > 64 * 1024 {
-            *buffer = String::new();
+    /// Runs `f` on this entry's record (decoded into `scratch.record`) and
+    /// stores the result if `f` says to.
+    fn update(
+        &mut self,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+        scratch: &mut Scratch,
+    ) -> Result<(), Error> {
+        let record = &mut scratch.record;
+        decode_into::decode_into(self.text.as_str()?, &mut record.data)?;
+        let (expires_at, deadline) = (time(self.expires_ms), time(self.deadline_ms));
+        record.expires_at = expires_at;
+        record.deadline = deadline;
+        // A panic in `f` unwinds before the entry is touched.
+        if !f(record) {
+            return Ok(());
         }
-        boxed
-    })
+        scratch.json.clear();
+        crate::data::write_json(&record.data, &mut scratch.json);
+        self.text.replace(&scratch.json);
+        // Times are converted back only if `f` moved them.
+        if record.expires_at != expires_at {
+            self.expires_ms = record.expires_at.map_or(NEVER, to_millis);
+        }
+        if record.deadline != deadline {
+            self.deadline_ms = record.deadline.map_or(NEVER, to_millis);
+        }
+        Ok(())
+    }
 }
 
-fn decode(data: &str, expires_ms: u64, deadline_ms: u64) -> Result<Record, Error> {
-    let data: Data = serde_json::from_str(data)?;
-    let time = |ms| (ms != NEVER).then(|| from_millis(ms));
-    Ok(Record {
-        data,
-        expires_at: time(expires_ms),
-        deadline: time(deadline_ms),
-    })
+fn time(ms: u64) -> Option<SystemTime> {
+    (ms != NEVER).then(|| from_millis(ms))
 }
+
+/// What an update works in, kept per thread so that updates allocate nothing:
+/// the record the last update decoded into (it usually has the keys of the
+/// next session: one application's sessions mostly share a shape) and the
+/// buffer the JSON is written to.
+#[derive(Debug)]
+struct Scratch {
+    record: Record,
+    json: Vec<u8>,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch {
+            record: Record::new(Data::new()),
+            json: Vec::new(),
+        }
+    }
+
+    /// Runs `work` on this thread's scratch, or on a fresh one if it is in
+    /// use (an update closure that updates another session).
+    fn with<R>(work: impl FnOnce(&mut Scratch) -> R) -> R {
+        thread_local! {
+            static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::new());
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let result = work(&mut scratch);
+                // A rare huge session should not pin its memory forever.
+                if scratch.json.capacity() > MAX_SCRATCH_JSON {
+                    *scratch = Scratch::new();
+                }
+                result
+            }
+            Err(_) => work(&mut Scratch::new()),
+        })
+    }
+}
+
+/// Scratch buffers grown past this (by a large session) are let go.
+const MAX_SCRATCH_JSON: usize = 64 * 1024;
 
 impl Shard {
     /// Drops expired entries if the sweep interval has passed.
@@ -293,13 +396,13 @@ impl MemoryStoreBuilder {
         let (base, extra) = (max / shards, max % shards);
         let shards = (0..shards)
             .map(|i| {
-                Mutex::new(Shard {
+                Padded(Mutex::new(Shard {
                     map: HashMap::default(),
                     cap: base + usize::from(i < extra),
                     next_sweep_ms: 0,
                     #[cfg(test)]
                     visited: 0,
-                })
+                }))
             })
             .collect();
         MemoryStore {
@@ -353,6 +456,7 @@ impl MemoryStore {
     /// change to a shard is a single map operation, so it is never half-done.
     fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
         self.shards[shard]
+            .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
@@ -375,12 +479,12 @@ impl Store for MemoryStore {
                 shard.map.remove(&key);
                 Ok(None)
             }
-            Some(e) => decode(&e.data, e.expires_ms, e.deadline_ms).map(Some),
+            Some(e) => e.decode().map(Some),
         }
     }
 
     fn set(&self, id: &SessionId, record: Record) -> Result<(), Error> {
-        let entry = Entry::encode(&record)?;
+        let entry = Entry::encode(&record);
         let now = self.now_ms();
         let mut shard = self.lock(self.shard_of(id));
         shard.maybe_sweep(now, self.sweep_interval_ms);
@@ -395,8 +499,21 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
-        let now = self.now_ms();
+    fn update(
+        &self,
+        id: &SessionId,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
+        self.update_at(id, self.clock.now(), f)
+    }
+
+    fn update_at(
+        &self,
+        id: &SessionId,
+        now: SystemTime,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
+        let now = to_millis(now);
         let key = Key(*id.as_bytes());
         let mut shard = self.lock(self.shard_of(id));
         let Some(entry) = shard.map.get_mut(&key) else {
@@ -406,27 +523,12 @@ impl Store for MemoryStore {
             shard.map.remove(&key);
             return Ok(false);
         }
-        // Decode into this thread's spare record: it usually holds the keys of
-        // the last session updated here, so no allocation is needed.
-        let mut record = SPARE
-            .with(|spare| spare.borrow_mut().take())
-            .unwrap_or_else(|| Record::new(Data::new()));
-        decode_into::decode_into(&entry.data, &mut record.data)?;
-        let time = |ms| (ms != NEVER).then(|| from_millis(ms));
-        record.expires_at = time(entry.expires_ms);
-        record.deadline = time(entry.deadline_ms);
-        // A panic in `f` unwinds before the entry is touched (and drops the
-        // spare record, which is only a cache).
-        f(&mut record);
-        *entry = Entry::encode(&record)?;
-        if entry.data.len() <= MAX_SPARE_JSON {
-            SPARE.with(|spare| *spare.borrow_mut() = Some(record));
-        }
+        Scratch::with(|scratch| entry.update(f, scratch))?;
         Ok(true)
     }
 
     fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
-        let entry = Entry::encode(&record)?;
+        let entry = Entry::encode(&record);
         let now = self.now_ms();
         let key = Key(*id.as_bytes());
         let mut shard = self.lock(self.shard_of(id));
@@ -474,7 +576,7 @@ mod tests {
             8
         );
         let odd = MemoryStore::builder().max_sessions(10_007).build();
-        let caps: usize = odd.shards.iter().map(|s| s.lock().unwrap().cap).sum();
+        let caps: usize = odd.shards.iter().map(|s| s.0.lock().unwrap().cap).sum();
         assert_eq!(caps, 10_007);
     }
 
@@ -534,7 +636,7 @@ mod tests {
 
     fn entry(expires_ms: u64) -> Entry {
         Entry {
-            data: "{}".into(),
+            text: Text::new(b"{}"),
             expires_ms,
             deadline_ms: NEVER,
         }
@@ -612,9 +714,14 @@ mod tests {
         })
         .join();
         assert!(joined.is_err());
-        assert!(store.shards[0].is_poisoned());
+        assert!(store.shards[0].0.is_poisoned());
         assert_eq!(store.get(&id).unwrap().unwrap().data, data(1));
-        assert!(store.update(&id, &mut |r| r.data = data(2)).unwrap());
+        assert!(store
+            .update(&id, &mut |r| {
+                r.data = data(2);
+                true
+            })
+            .unwrap());
         assert_eq!(store.get(&id).unwrap().unwrap().data, data(2));
     }
 }

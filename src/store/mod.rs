@@ -192,24 +192,48 @@ pub trait Store: Send + Sync {
     /// Removes the record under `id`; removing an absent record is not an error.
     fn delete(&self, id: &SessionId) -> Result<(), Error>;
 
-    /// Changes the record under `id` in place with `f`; `Ok(false)` when there is
-    /// no live record. If `f` panics the stored record must be left as it was.
+    /// Runs `f` on the live record under `id` and stores the record as `f` left
+    /// it, if `f` returns `true`; `false` leaves the stored record exactly as it
+    /// was (nothing is written: a change turned out too large, or there was none).
+    /// Returns `Ok(false)` when there is no live record (and `f` does not run).
+    /// If `f` panics the stored record must be left as it was.
     ///
     /// A store may run `f` more than once, each time on a freshly read record
     /// (an optimistic store such as Redis retries after losing a race); only the
-    /// last run is stored. So `f` should only change the record and its own
+    /// last run counts. So `f` should only change the record and its own
     /// captured state, resetting that state on each run.
     ///
     /// The default reads and then writes; it is not atomic.
-    fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
+    fn update(
+        &self,
+        id: &SessionId,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
         match self.get(id)? {
             Some(mut record) => {
-                f(&mut record);
-                self.set(id, record)?;
+                if f(&mut record) {
+                    self.set(id, record)?;
+                }
                 Ok(true)
             }
             None => Ok(false),
         }
+    }
+
+    /// [`update`](Store::update), for a caller that has just read the clock:
+    /// a store that judges expiry itself may judge it as of `now` instead of
+    /// reading its own clock again. [`Session`](crate::Session) calls this, so
+    /// one operation reads the clock once and every expiry decision in it sees
+    /// the same instant (a clock read is a sizeable part of an in-memory
+    /// update). The default ignores `now` and calls `update`.
+    fn update_at(
+        &self,
+        id: &SessionId,
+        now: SystemTime,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
+        let _ = now;
+        self.update(id, f)
     }
 
     /// Stores `record` under `id` only if no live record is there; `Ok(false)` when
@@ -244,8 +268,20 @@ macro_rules! forward_store {
             fn delete(&self, id: &SessionId) -> Result<(), Error> {
                 (**self).delete(id)
             }
-            fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
+            fn update(
+                &self,
+                id: &SessionId,
+                f: &mut dyn FnMut(&mut Record) -> bool,
+            ) -> Result<bool, Error> {
                 (**self).update(id, f)
+            }
+            fn update_at(
+                &self,
+                id: &SessionId,
+                now: SystemTime,
+                f: &mut dyn FnMut(&mut Record) -> bool,
+            ) -> Result<bool, Error> {
+                (**self).update_at(id, now, f)
             }
             fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
                 (**self).create(id, record)

@@ -564,7 +564,11 @@ impl Store for RedisStore {
         })
     }
 
-    fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
+    fn update(
+        &self,
+        id: &SessionId,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
         let key = self.key_of(id);
         for attempt in 0..self.max_update_attempts {
             let Some(old) = self.read_raw(&key, "reading a session to update it")? else {
@@ -573,7 +577,9 @@ impl Store for RedisStore {
             let Some(mut record) = self.live(&old)? else {
                 return Ok(false);
             };
-            f(&mut record);
+            if !f(&mut record) {
+                return Ok(true);
+            }
             if self.compare_and_set(&key, &old, &record)? {
                 return Ok(true);
             }

@@ -61,7 +61,11 @@ impl<S: Store> Store for CountingStore<S> {
         self.saw(id);
         self.inner.delete(id)
     }
-    fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
+    fn update(
+        &self,
+        id: &SessionId,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.saw(id);
         self.inner.update(id, f)

@@ -151,7 +151,10 @@ pub fn update_semantics(make: Make) {
     let id = SessionId::generate();
     let mut calls = 0;
     assert!(
-        !store.update(&id, &mut |_| calls += 1).unwrap(),
+        !store.update(&id, &mut |_| {
+            calls += 1;
+            true
+        }).unwrap(),
         "absent: false"
     );
     assert_eq!(calls, 0, "closure not run for an absent record");
@@ -162,6 +165,7 @@ pub fn update_semantics(make: Make) {
         .update(&id, &mut |r| {
             r.data.insert("n".into(), json!(2));
             r.expires_at = Some(clock.now() + Duration::from_secs(120));
+            true
         })
         .unwrap());
     let got = store.get(&id).unwrap().unwrap();
@@ -181,11 +185,12 @@ pub fn update_semantics(make: Make) {
     assert!(store
         .update(&id, &mut |r| {
             r.data.insert("n".into(), json!(3));
+            true
         })
         .unwrap());
     assert_eq!(store.get(&id).unwrap().unwrap().data["n"], 3);
     store.delete(&id).unwrap();
-    assert!(!store.update(&id, &mut |_| {}).unwrap(), "deleted: false");
+    assert!(!store.update(&id, &mut |_| true).unwrap(), "deleted: false");
 }
 
 /// 8 threads each add their own keys and bump a shared counter. For the
@@ -209,6 +214,7 @@ pub fn update_is_atomic_under_8_threads(make: Make) {
                     let n = r.data["count"].as_u64().unwrap();
                     r.data.insert("count".into(), json!(n + 1));
                     r.data.insert(format!("t{t}-{i}"), json!(true));
+                    true
                 })
                 .unwrap());
         }
@@ -248,7 +254,10 @@ pub fn expiry(make: Make) {
     if f.traits.honours_expiry {
         assert_eq!(store.get(&id).unwrap(), None, "expired at expires_at");
         let mut ran = false;
-        assert!(!store.update(&id, &mut |_| ran = true).unwrap());
+        assert!(!store.update(&id, &mut |_| {
+            ran = true;
+            true
+        }).unwrap());
         assert!(!ran, "an expired record is never handed to an update");
         assert!(
             store
@@ -369,6 +378,7 @@ pub fn large_records(make: Make) {
     assert!(store
         .update(&id, &mut |r| {
             r.data.insert("more".into(), json!("x".repeat(MB)));
+            true
         })
         .unwrap());
     let got = store.get(&id).unwrap().unwrap();
@@ -419,6 +429,7 @@ pub fn unicode_keys_and_values(make: Make) {
     assert!(store
         .update(&id, &mut |r| {
             r.data.insert("ñandú".into(), json!("ünïcödé"));
+            true
         })
         .unwrap());
     let got = store.get(&id).unwrap().unwrap();

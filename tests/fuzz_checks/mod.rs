@@ -264,7 +264,11 @@ impl<S: Store> Store for CountingStore<S> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.delete(id)
     }
-    fn update(&self, id: &SessionId, f: &mut dyn FnMut(&mut Record)) -> Result<bool, Error> {
+    fn update(
+        &self,
+        id: &SessionId,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
         self.writes.fetch_add(1, Ordering::SeqCst);
         self.inner.update(id, f)
     }
@@ -472,6 +476,7 @@ pub fn check_file_store_contents(fixture: &FileFixture, contents: &[u8]) {
     // An update either works on a valid record or leaves the file untouched.
     let updated = store.update(&id, &mut |r| {
         r.data.insert("touched".into(), true.into());
+        true
     });
     match updated {
         Ok(true) => {

@@ -29,128 +29,111 @@ pub(super) fn decode_into(text: &str, map: &mut Data) -> Result<(), Error> {
 /// The fast path: `true` if `map` now equals `text`; `false` (with `map` in
 /// some state the caller overwrites) if the text needs the general decoder.
 fn reuse(text: &str, map: &mut Data) -> bool {
-    let bytes = text.as_bytes();
-    if bytes.first() != Some(&b'{') || bytes.last() != Some(&b'}') {
+    let Some(mut rest) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
         return false;
-    }
-    let end = bytes.len() - 1;
-    let mut at = 1;
+    };
     // The text's members and the map's entries both come in key order, so the
     // text matches the map's keys exactly when they line up one by one.
-    let mut slots = map.iter_mut();
-    while at < end {
-        if at > 1 {
-            if bytes[at] != b',' {
-                return false;
+    for (i, (key, slot)) in map.iter_mut().enumerate() {
+        if i > 0 {
+            match rest.strip_prefix(',') {
+                Some(after) => rest = after,
+                None => return false,
             }
-            at += 1;
         }
-        // The key: a string without escapes, equal to the map's next key.
-        let Some(key_end) = plain_string_end(bytes, at) else {
+        // `"key":`, the key written as it is. A key without quotes or
+        // backslashes needs no escapes (control characters would show up
+        // escaped, and so not match), so equal bytes mean an equal key.
+        let Some(after) = rest
+            .strip_prefix('"')
+            .and_then(|after| after.strip_prefix(key.as_str()))
+            .and_then(|after| after.strip_prefix("\":"))
+        else {
             return false;
         };
-        let Some((key, slot)) = slots.next() else {
-            return false;
-        };
-        if text[at + 1..key_end - 1] != **key || bytes.get(key_end) != Some(&b':') {
+        if key.bytes().any(|b| b == b'"' || b == b'\\') {
             return false;
         }
-        let value_start = key_end + 1;
-        let Some(value_end) = value_end(bytes, value_start, end) else {
-            return false;
-        };
-        if !assign(&text[value_start..value_end], slot) {
-            return false;
+        match assign(after, slot) {
+            Some(after) => rest = after,
+            None => return false,
         }
-        at = value_end;
     }
     // Every member matched the map's keys in order; none may be left over.
-    slots.next().is_none()
+    rest.is_empty()
 }
 
-/// Overwrites `slot` with the JSON value `raw`, reusing a string's buffer.
-fn assign(raw: &str, slot: &mut Value) -> bool {
-    let bytes = raw.as_bytes();
-    match bytes.first() {
-        Some(b'"') => {
-            if plain_string_end(bytes, 0) != Some(bytes.len()) {
-                // Escapes inside: let serde_json unescape it.
-                return match serde_json::from_str(raw) {
-                    Ok(value) => {
-                        *slot = value;
-                        true
-                    }
-                    Err(_) => false,
-                };
+/// Overwrites `slot` with the JSON value at the start of `text` (reusing a
+/// string's buffer); returns the text after the value.
+fn assign<'t>(text: &'t str, slot: &mut Value) -> Option<&'t str> {
+    let bytes = text.as_bytes();
+    match bytes.first()? {
+        b'"' => {
+            let len = bytes[1..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')?;
+            if bytes[1 + len] == b'\\' {
+                return general(text, slot);
             }
-            let inner = &raw[1..raw.len() - 1];
+            let plain = text.get(1..1 + len)?;
             match slot {
                 Value::String(s) => {
                     s.clear();
-                    s.push_str(inner);
+                    s.push_str(plain);
                 }
-                other => *other = Value::String(inner.to_owned()),
+                other => *other = Value::String(plain.to_owned()),
             }
-            true
+            text.get(len + 2..)
         }
-        Some(b'0'..=b'9') if bytes.len() <= 19 && bytes.iter().all(u8::is_ascii_digit) => {
-            // Compact JSON has no leading zeros; 19 digits always fit a u64.
-            let n = bytes
+        b'0'..=b'9' => {
+            let len = bytes
+                .iter()
+                .position(|b| !b.is_ascii_digit())
+                .unwrap_or(bytes.len());
+            // Fractions, exponents, and anything past u64 go the general way;
+            // 19 digits always fit a u64.
+            if len > 19 || matches!(bytes.get(len), Some(b'.' | b'e' | b'E')) {
+                return general(text, slot);
+            }
+            let n = bytes[..len]
                 .iter()
                 .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
             *slot = Value::from(n);
-            true
+            text.get(len..)
         }
-        _ => match raw {
-            "true" => {
-                *slot = Value::Bool(true);
-                true
-            }
-            "false" => {
-                *slot = Value::Bool(false);
-                true
-            }
-            "null" => {
-                *slot = Value::Null;
-                true
-            }
-            // Negative numbers, floats, arrays, objects: the general decoder.
-            _ => match serde_json::from_str(raw) {
-                Ok(value) => {
-                    *slot = value;
-                    true
-                }
-                Err(_) => false,
-            },
-        },
+        b't' => literal(text, "true", Value::Bool(true), slot),
+        b'f' => literal(text, "false", Value::Bool(false), slot),
+        b'n' => literal(text, "null", Value::Null, slot),
+        // Negative numbers, arrays, objects: the general decoder.
+        _ => general(text, slot),
     }
 }
 
-/// If a string without escapes starts at `at`, the index just past its closing
-/// quote.
-fn plain_string_end(bytes: &[u8], at: usize) -> Option<usize> {
-    if bytes.get(at) != Some(&b'"') {
-        return None;
-    }
-    let len = bytes[at + 1..]
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\')?;
-    let close = at + 1 + len;
-    (bytes[close] == b'"').then_some(close + 1)
+fn literal<'t>(text: &'t str, word: &str, value: Value, slot: &mut Value) -> Option<&'t str> {
+    let rest = text.strip_prefix(word)?;
+    *slot = value;
+    Some(rest)
 }
 
-/// The index just past the JSON value starting at `at`, for compact JSON
-/// ending before `end`: strings may hold escapes, containers may nest.
-fn value_end(bytes: &[u8], at: usize, end: usize) -> Option<usize> {
-    match bytes.get(at)? {
-        b'"' => string_end(bytes, at, end),
+/// The value at the start of `text` through `serde_json`.
+fn general<'t>(text: &'t str, slot: &mut Value) -> Option<&'t str> {
+    let end = value_end(text.as_bytes())?;
+    *slot = serde_json::from_str(text.get(..end)?).ok()?;
+    text.get(end..)
+}
+
+/// The length of the compact JSON value at the start of `text`: strings may
+/// hold escapes, containers may nest.
+fn value_end(text: &[u8]) -> Option<usize> {
+    match text.first()? {
+        b'"' => string_end(text, 0),
         b'{' | b'[' => {
             let mut depth = 0usize;
-            let mut i = at;
-            while i < end {
-                match bytes[i] {
+            let mut i = 0;
+            while i < text.len() {
+                match text[i] {
                     b'"' => {
-                        i = string_end(bytes, i, end)?;
+                        i = string_end(text, i)?;
                         continue;
                     }
                     b'{' | b'[' => depth += 1,
@@ -166,21 +149,16 @@ fn value_end(bytes: &[u8], at: usize, end: usize) -> Option<usize> {
             }
             None
         }
-        // A number or a literal runs to the next comma.
-        _ => Some(
-            bytes[at..end]
-                .iter()
-                .position(|&b| b == b',')
-                .map_or(end, |len| at + len),
-        ),
+        // A number or a literal runs to the next comma (or the end).
+        _ => Some(text.iter().position(|&b| b == b',').unwrap_or(text.len())),
     }
 }
 
 /// The index just past the string starting at `at` (a quote), escapes skipped.
-fn string_end(bytes: &[u8], at: usize, end: usize) -> Option<usize> {
+fn string_end(text: &[u8], at: usize) -> Option<usize> {
     let mut i = at + 1;
-    while i < end {
-        match bytes[i] {
+    while i < text.len() {
+        match text[i] {
             b'\\' => i += 2,
             b'"' => return Some(i + 1),
             _ => i += 1,
@@ -228,12 +206,19 @@ mod tests {
             r#"{"a":[1,"]",{"b":"}"}],"b":{"c":[]}}"#,
             r#"{"a":true,"b":false,"c":null}"#,
             r#"{"a":18446744073709551615,"b":12345678901234567890}"#,
+            r#"{"a":1,"b":2}"#,
+            r#"{"a":0,"b":10,"c":9999999999999999999}"#,
+            r#"{"a":"","b":"é","c":[],"d":{}}"#,
         ];
         let starts = [
             map(json!({})),
             map(json!({"a": 0})),
             map(json!({"a": "s", "b": [1], "c": {"d": 1}})),
             map(json!({"b": 2, "a": 1, "z": 0})),
+            // Keys that would line up byte for byte if quotes were not checked.
+            map(json!({"a\":1,\"b": 0})),
+            map(json!({"a\\": 0, "b": 0})),
+            map(json!({"a": "", "b": "", "c": 0, "d": 0})),
         ];
         for text in shapes {
             for start in &starts {
