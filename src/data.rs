@@ -1,7 +1,6 @@
 //! Fast paths over session data (`Data`, a JSON object) for the hot path of
-//! every update: whether it fits a size limit and its exact compact-JSON
-//! length, without writing it, and writing it exactly as `serde_json` does but
-//! without the serializer's machinery.
+//! every update: whether it fits a size limit, and its exact compact-JSON
+//! length, without writing it.
 
 use serde_json::Value;
 
@@ -50,24 +49,6 @@ fn value_bound(value: &Value) -> usize {
 
 fn string_bound(s: &str) -> usize {
     s.len().saturating_mul(6).saturating_add(2)
-}
-
-/// The compact-JSON length `data` would have after a shallow merge of
-/// `patch` (each of its members replacing or joining `data`'s), computed
-/// without merging: a merge that would be too large is refused untouched.
-pub(crate) fn merged_len(data: &Data, patch: &Data) -> usize {
-    let mut members = data.len();
-    let mut len = members_len(data);
-    for (key, value) in patch {
-        match data.get(key) {
-            Some(old) => len = len - value_len(old) + value_len(value),
-            None => {
-                members += 1;
-                len += string_len(key) + value_len(value);
-            }
-        }
-    }
-    2 + members + members.saturating_sub(1) + len
 }
 
 fn members_len(data: &Data) -> usize {
@@ -128,106 +109,6 @@ fn string_len(s: &str) -> usize {
             .sum::<usize>()
 }
 
-/// Appends `data` as compact JSON, byte for byte what `serde_json::to_string`
-/// writes (tested), several times faster for small sessions. The output is
-/// UTF-8: it is made of `data`'s strings and ASCII.
-pub(crate) fn write_json(data: &Data, out: &mut Vec<u8>) {
-    out.push(b'{');
-    for (i, (key, value)) in data.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_string(key, out);
-        out.push(b':');
-        write_value(value, out);
-    }
-    out.push(b'}');
-}
-
-fn write_value(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => write_u64(u, out),
-            (None, Some(i)) => {
-                out.push(b'-');
-                write_u64(i.unsigned_abs(), out);
-            }
-            // Floats through serde_json itself (ryu), to be exact.
-            _ => out.extend_from_slice(n.to_string().as_bytes()),
-        },
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(item, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => write_json(map, out),
-    }
-}
-
-fn write_u64(n: u64, out: &mut Vec<u8>) {
-    if n < 10 {
-        // Counters and flags: the common case.
-        out.push(b'0' + n as u8);
-        return;
-    }
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    let mut rest = n;
-    while rest > 0 {
-        start -= 1;
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-    }
-    out.extend_from_slice(&digits[start..]);
-}
-
-/// A JSON string with `serde_json`'s escapes: runs of plain bytes are copied
-/// whole.
-fn write_string(s: &str, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let bytes = s.as_bytes();
-    out.push(b'"');
-    if bytes.iter().all(|&b| EXTRA[usize::from(b)] == 0) {
-        // Nothing to escape (the usual case): one copy.
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-        return;
-    }
-    let mut plain_from = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if EXTRA[usize::from(b)] == 0 {
-            continue;
-        }
-        out.extend_from_slice(&bytes[plain_from..i]);
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x09 => out.extend_from_slice(b"\\t"),
-            0x0A => out.extend_from_slice(b"\\n"),
-            0x0C => out.extend_from_slice(b"\\f"),
-            0x0D => out.extend_from_slice(b"\\r"),
-            _ => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xF)]);
-            }
-        }
-        plain_from = i + 1;
-    }
-    out.extend_from_slice(&bytes[plain_from..]);
-    out.push(b'"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,30 +155,13 @@ mod tests {
             };
             let reference = serde_json::to_string(&map).unwrap();
             assert_eq!(json_len(&map), reference.len(), "{map:?}");
-            let mut out = Vec::new();
-            write_json(&map, &mut out);
-            assert_eq!(String::from_utf8(out).unwrap(), reference);
         }
     }
 
     proptest! {
         #[test]
-        fn write_json_equals_serde_json(map in any_map()) {
-            let mut out = Vec::new();
-            write_json(&map, &mut out);
-            prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&map).unwrap());
-        }
-
-        #[test]
         fn json_len_equals_serde_json(map in any_map()) {
             prop_assert_eq!(json_len(&map), serde_json::to_string(&map).unwrap().len());
-        }
-
-        #[test]
-        fn merged_len_equals_the_merged_maps_length(data in any_map(), patch in any_map()) {
-            let mut merged = data.clone();
-            merged.extend(patch.clone());
-            prop_assert_eq!(merged_len(&data, &patch), serde_json::to_string(&merged).unwrap().len());
         }
 
         #[test]

@@ -791,20 +791,11 @@ impl<S: Store> Session<S> {
         }
     }
 
-    /// Merges `patch` into `record`; `Ok(false)` if it had expired; an error (and
-    /// `record` as it was) if the result is too large.
+    /// Merges `patch` into `record`; `Ok(false)` if it had expired; an error if
+    /// the result is too large (the caller then does not store it).
     fn merge(&self, record: &mut Record, patch: &Data, now: SystemTime) -> Result<bool, Error> {
         if record.is_expired(now) {
             return Ok(false);
-        }
-        // The merged size is computed first, so a merge that would be too
-        // large leaves the record untouched (no undo log, no copy).
-        let size = crate::data::merged_len(&record.data, patch);
-        if size > self.max_data_size {
-            return Err(Error::DataTooLarge {
-                size,
-                limit: self.max_data_size,
-            });
         }
         for (key, value) in patch {
             match record.data.get_mut(key) {
@@ -814,6 +805,7 @@ impl<S: Store> Session<S> {
                 }
             }
         }
+        self.check_size(&record.data)?;
         self.roll(record, now);
         Ok(true)
     }

@@ -6,7 +6,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
-mod decode_into;
+mod codec;
 
 use crate::clock::{from_millis, to_millis, Clock};
 use crate::store::{Record, Store};
@@ -26,8 +26,11 @@ const NEVER: u64 = u64::MAX;
 /// Sessions in this process's memory: fast, bounded, gone when the process exits.
 ///
 /// The map is split into shards, each behind its own `Mutex`, so worker threads
-/// rarely wait for each other. Each session costs its data as compact JSON plus
-/// about 70 bytes. Guarantees:
+/// rarely wait for each other. Each session takes a 96-byte table slot, which
+/// holds its data too when that packs into 46 bytes (a few short keys and
+/// values; `{"user_id":"123","role":"admin","n":5}` packs into 30); larger data
+/// goes on the heap, packed (no quotes, no escapes: about the size of its
+/// compact JSON). Guarantees:
 ///
 /// - **atomic updates**: [`Store::update`] runs under the shard lock; a panic in
 ///   the closure leaves the record as it was, and the lock is recovered, not
@@ -101,58 +104,53 @@ struct Padded<T>(T);
 
 #[derive(Debug)]
 struct Entry {
-    text: Text,
+    data: Packed,
     expires_ms: u64,
     deadline_ms: u64,
 }
 
-/// Session text up to this many bytes lives in the table's slot itself,
-/// which makes the slot 96 bytes with its key.
+/// Session data packing to at most this many bytes lives in the table's slot
+/// itself, which makes the slot 96 bytes with its key.
 const INLINE: usize = 46;
 
-/// A session's data as compact JSON: in the slot when short, so an update
-/// allocates nothing and a lookup in a large store misses the cache once
-/// instead of twice (slot, then text); on the heap otherwise.
+/// A session's data in the packed form of [`codec`]: in the slot when short,
+/// so an update allocates nothing and a lookup in a large store misses the
+/// cache once instead of twice (slot, then data); on the heap otherwise.
 #[derive(Debug)]
-enum Text {
+enum Packed {
     Inline { len: u8, bytes: [u8; INLINE] },
     Heap(Box<[u8]>),
 }
 
-impl Text {
-    fn new(json: &[u8]) -> Text {
-        match u8::try_from(json.len()) {
-            Ok(len) if json.len() <= INLINE => {
-                let mut bytes = [0; INLINE];
-                bytes[..json.len()].copy_from_slice(json);
-                Text::Inline { len, bytes }
+impl Packed {
+    fn new(bytes: &[u8]) -> Packed {
+        match u8::try_from(bytes.len()) {
+            Ok(len) if bytes.len() <= INLINE => {
+                let mut inline = [0; INLINE];
+                inline[..bytes.len()].copy_from_slice(bytes);
+                Packed::Inline { len, bytes: inline }
             }
-            _ => Text::Heap(json.into()),
+            _ => Packed::Heap(bytes.into()),
         }
     }
 
-    /// Replaces the text, in place when it fits where the old one was.
-    fn replace(&mut self, json: &[u8]) {
-        match (self, u8::try_from(json.len())) {
-            (Text::Inline { len, bytes }, Ok(new_len)) if json.len() <= INLINE => {
-                bytes[..json.len()].copy_from_slice(json);
+    /// Replaces the contents, in place when they fit where the old ones were.
+    fn replace(&mut self, new: &[u8]) {
+        match (self, u8::try_from(new.len())) {
+            (Packed::Inline { len, bytes }, Ok(new_len)) if new.len() <= INLINE => {
+                bytes[..new.len()].copy_from_slice(new);
                 *len = new_len;
             }
-            (Text::Heap(old), _) if old.len() == json.len() => old.copy_from_slice(json),
-            (text, _) => *text = Text::new(json),
+            (Packed::Heap(old), _) if old.len() == new.len() => old.copy_from_slice(new),
+            (packed, _) => *packed = Packed::new(new),
         }
     }
 
-    /// The text. It was written from a `Data` map, so it is UTF-8 and this
-    /// check (a fast pass over ASCII) never fails in practice.
-    fn as_str(&self) -> Result<&str, Error> {
-        let bytes = match self {
-            Text::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
-            Text::Heap(bytes) => bytes,
-        };
-        std::str::from_utf8(bytes).map_err(|_| Error::CorruptRecord {
-            reason: "session text is not UTF-8".to_owned(),
-        })
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Packed::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Packed::Heap(bytes) => bytes,
+        }
     }
 }
 
@@ -193,10 +191,10 @@ impl Hasher for IdHasher {
 impl Entry {
     fn encode(record: &Record) -> Entry {
         Entry {
-            text: Scratch::with(|scratch| {
-                scratch.json.clear();
-                crate::data::write_json(&record.data, &mut scratch.json);
-                Text::new(&scratch.json)
+            data: Scratch::with(|scratch| {
+                scratch.bytes.clear();
+                codec::encode(&record.data, &mut scratch.bytes);
+                Packed::new(&scratch.bytes)
             }),
             expires_ms: record.expires_at.map_or(NEVER, to_millis),
             deadline_ms: record.deadline.map_or(NEVER, to_millis),
@@ -205,7 +203,7 @@ impl Entry {
 
     fn decode(&self) -> Result<Record, Error> {
         Ok(Record {
-            data: serde_json::from_str(self.text.as_str()?)?,
+            data: codec::decode(self.data.as_bytes())?,
             expires_at: time(self.expires_ms),
             deadline: time(self.deadline_ms),
         })
@@ -223,7 +221,7 @@ impl Entry {
         scratch: &mut Scratch,
     ) -> Result<(), Error> {
         let record = &mut scratch.record;
-        decode_into::decode_into(self.text.as_str()?, &mut record.data)?;
+        codec::decode_into(self.data.as_bytes(), &mut record.data)?;
         let (expires_at, deadline) = (time(self.expires_ms), time(self.deadline_ms));
         record.expires_at = expires_at;
         record.deadline = deadline;
@@ -231,9 +229,9 @@ impl Entry {
         if !f(record) {
             return Ok(());
         }
-        scratch.json.clear();
-        crate::data::write_json(&record.data, &mut scratch.json);
-        self.text.replace(&scratch.json);
+        scratch.bytes.clear();
+        codec::encode(&record.data, &mut scratch.bytes);
+        self.data.replace(&scratch.bytes);
         // Times are converted back only if `f` moved them.
         if record.expires_at != expires_at {
             self.expires_ms = record.expires_at.map_or(NEVER, to_millis);
@@ -252,18 +250,18 @@ fn time(ms: u64) -> Option<SystemTime> {
 /// What an update works in, kept per thread so that updates allocate nothing:
 /// the record the last update decoded into (it usually has the keys of the
 /// next session: one application's sessions mostly share a shape) and the
-/// buffer the JSON is written to.
+/// buffer the data is packed into.
 #[derive(Debug)]
 struct Scratch {
     record: Record,
-    json: Vec<u8>,
+    bytes: Vec<u8>,
 }
 
 impl Scratch {
     fn new() -> Scratch {
         Scratch {
             record: Record::new(Data::new()),
-            json: Vec::new(),
+            bytes: Vec::new(),
         }
     }
 
@@ -277,7 +275,7 @@ impl Scratch {
             Ok(mut scratch) => {
                 let result = work(&mut scratch);
                 // A rare huge session should not pin its memory forever.
-                if scratch.json.capacity() > MAX_SCRATCH_JSON {
+                if scratch.bytes.capacity() > MAX_SCRATCH_BYTES {
                     *scratch = Scratch::new();
                 }
                 result
@@ -288,7 +286,7 @@ impl Scratch {
 }
 
 /// Scratch buffers grown past this (by a large session) are let go.
-const MAX_SCRATCH_JSON: usize = 64 * 1024;
+const MAX_SCRATCH_BYTES: usize = 64 * 1024;
 
 impl Shard {
     /// Drops expired entries if the sweep interval has passed.
@@ -471,7 +469,7 @@ impl Store for MemoryStore {
         let now = self.now_ms();
         let key = Key(*id.as_bytes());
         // Decoded under the lock: a small session decodes in about the time a
-        // copy of its text would take to allocate, and this saves the copy.
+        // copy of its bytes would take to allocate, and this saves the copy.
         let mut shard = self.lock(self.shard_of(id));
         match shard.map.get(&key) {
             None => Ok(None),
@@ -636,7 +634,7 @@ mod tests {
 
     fn entry(expires_ms: u64) -> Entry {
         Entry {
-            text: Text::new(b"{}"),
+            data: Packed::new(&[0]),
             expires_ms,
             deadline_ms: NEVER,
         }

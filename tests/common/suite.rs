@@ -189,6 +189,20 @@ pub fn update_semantics(make: Make) {
         })
         .unwrap());
     assert_eq!(store.get(&id).unwrap().unwrap().data["n"], 3);
+
+    // A closure that returns false is not stored: the record stays as it was.
+    let before = store.get(&id).unwrap();
+    assert!(
+        store
+            .update(&id, &mut |r| {
+                r.data.insert("n".into(), json!("not kept"));
+                r.expires_at = Some(clock.now() + Duration::from_secs(999));
+                false
+            })
+            .unwrap(),
+        "a live record was found"
+    );
+    assert_eq!(store.get(&id).unwrap(), before, "nothing stored");
     store.delete(&id).unwrap();
     assert!(!store.update(&id, &mut |_| true).unwrap(), "deleted: false");
 }
