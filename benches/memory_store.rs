@@ -19,6 +19,11 @@
 //! is wall time divided by the operations of both threads, so "2 threads" at
 //! half the time of "1 thread" means twice the throughput.
 //!
+//! Two more groups explain the figures rather than compete: `counter_own_shards`
+//! (2 threads that never share a shard, so no cache line passes between the
+//! cores) and `random_load` (one dependent load from a random line of a table
+//! as large as ours: the memory latency every store pays per cold session).
+//!
 //! `cargo bench --bench memory_store` (or `-- update` for one operation).
 
 use std::collections::HashMap;
@@ -385,5 +390,84 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// A diagnostic for the 2-thread figures, not a contender: the same counter
+/// increments, with each thread given only sessions that live in its own
+/// half of `MemoryStore`'s shards (the shard is chosen by bits of the ID's
+/// ninth byte; an odd/even split of that byte splits the shards). No cache
+/// line is then written by both threads. Comparing this with the usual
+/// 2-thread run (threads on random shards, as real traffic is) shows what the
+/// cores' passing of shared lines back and forth costs.
+fn bench_disjoint(c: &mut Criterion) {
+    for n in sizes() {
+        let ours = Ours::new(n);
+        let halves: [Vec<&SessionId>; 2] = [0, 1].map(|parity| {
+            ours.ids
+                .iter()
+                .filter(|id| id.as_bytes()[8] % 2 == parity)
+                .collect()
+        });
+        let mut g = c.benchmark_group(format!("memory_store/counter_own_shards/{n}"));
+        g.sampling_mode(SamplingMode::Flat)
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(200))
+            .measurement_time(Duration::from_millis(1000));
+        g.bench_function("http-session/2 threads", |b| {
+            b.iter_custom(|iters| {
+                run_threads(2, iters, |t, i| {
+                    let half = &halves[t];
+                    let id = half[i as usize % half.len()];
+                    black_box(
+                        ours.session
+                            .update_with(id, increment)
+                            .expect("update_with"),
+                    );
+                })
+            })
+        });
+        g.finish();
+    }
+}
+
+/// A reference for the 1,000,000-session figures: one load from a random
+/// cache line of a table as large as `MemoryStore`'s at `n` sessions (about
+/// 200 bytes a session), each load's address read from the one before, as a
+/// hash lookup's slot address depends on its hash and control bytes. Every
+/// store pays at least this once per operation on a session not in cache.
+fn bench_random_load(c: &mut Criterion) {
+    for n in sizes() {
+        let lines = (n * 200 / 64).max(2);
+        // A random cycle through all lines, one u64 link per 64-byte line.
+        let mut order: Vec<usize> = (0..lines).collect();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for i in (1..lines).rev() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            order.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        let mut next = vec![0u64; lines * 8];
+        for i in 0..lines {
+            next[order[i] * 8] = (order[(i + 1) % lines] * 8) as u64;
+        }
+        let mut g = c.benchmark_group(format!("memory_store/random_load/{n}"));
+        g.sampling_mode(SamplingMode::Flat)
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(200))
+            .measurement_time(Duration::from_millis(1000));
+        g.bench_function("dependent load", |b| {
+            let mut at = order[0] * 8;
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    at = next[at] as usize;
+                }
+                black_box(at);
+                start.elapsed()
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench, bench_disjoint, bench_random_load);
 criterion_main!(benches);

@@ -38,10 +38,12 @@ fn directory_is_0700_and_files_are_0600() {
         assert_eq!(mode(&lock.unwrap().path()), 0o600);
     }
     // Updates replace the file: the new one is private too.
-    assert!(store.update(&id, &mut |r| {
-        *r = record(2);
-        true
-    }).unwrap());
+    assert!(store
+        .update(&id, &mut |r| {
+            *r = record(2);
+            true
+        })
+        .unwrap());
     assert_eq!(mode(&store.path_of(&id)), 0o600);
 }
 
@@ -80,10 +82,12 @@ fn corrupt_files_are_errors_for_their_id_only() {
         assert!(matches!(err, Error::CorruptRecord { .. }), "{err}");
         assert!(!err.to_string().contains(id.as_str()), "no ID in messages");
         let mut ran = false;
-        let err = store.update(&id, &mut |_| {
-            ran = true;
-            true
-        }).unwrap_err();
+        let err = store
+            .update(&id, &mut |_| {
+                ran = true;
+                true
+            })
+            .unwrap_err();
         assert!(matches!(err, Error::CorruptRecord { .. }), "{err}");
         assert!(!ran);
         assert!(
@@ -225,9 +229,9 @@ fn sweep_is_opt_in_and_shared_through_the_marker() {
     );
     assert!(other_process
         .update(&live, &mut |r| {
-        *r = record(5);
-        true
-    })
+            *r = record(5);
+            true
+        })
         .unwrap());
     assert_eq!(other_process.get(&live).unwrap(), Some(record(5)));
 }

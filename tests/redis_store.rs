@@ -117,9 +117,9 @@ fn corrupt_and_foreign_values_are_errors_for_their_id_only() {
         let mut ran = false;
         assert!(matches!(
             store.update(&id, &mut |_| {
-            ran = true;
-            true
-        }),
+                ran = true;
+                true
+            }),
             Err(Error::CorruptRecord { .. })
         ));
         assert!(!ran);
@@ -331,10 +331,12 @@ fn killed_redis_fails_calls_cleanly_and_recovery_is_automatic() {
         "no persistence: the data went with it"
     );
     store.set(&id, record(1)).unwrap();
-    assert!(store.update(&id, &mut |r| {
-        *r = record(2);
-        true
-    }).unwrap());
+    assert!(store
+        .update(&id, &mut |r| {
+            *r = record(2);
+            true
+        })
+        .unwrap());
     assert_eq!(store.get(&id).unwrap(), Some(record(2)));
 
     println!(
@@ -421,10 +423,12 @@ fn restart_while_connections_sit_idle_is_invisible_to_callers() {
         "the restart emptied Redis"
     );
     let first = started.elapsed();
-    assert!(store.update(&ids[0], &mut |r| {
-        *r = record(2);
-        true
-    }).unwrap());
+    assert!(store
+        .update(&ids[0], &mut |r| {
+            *r = record(2);
+            true
+        })
+        .unwrap());
     for id in &ids[1..] {
         assert_eq!(store.get(id).unwrap(), None);
         store.set(id, record(3)).unwrap();

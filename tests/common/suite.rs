@@ -151,10 +151,12 @@ pub fn update_semantics(make: Make) {
     let id = SessionId::generate();
     let mut calls = 0;
     assert!(
-        !store.update(&id, &mut |_| {
-            calls += 1;
-            true
-        }).unwrap(),
+        !store
+            .update(&id, &mut |_| {
+                calls += 1;
+                true
+            })
+            .unwrap(),
         "absent: false"
     );
     assert_eq!(calls, 0, "closure not run for an absent record");
@@ -268,10 +270,12 @@ pub fn expiry(make: Make) {
     if f.traits.honours_expiry {
         assert_eq!(store.get(&id).unwrap(), None, "expired at expires_at");
         let mut ran = false;
-        assert!(!store.update(&id, &mut |_| {
-            ran = true;
-            true
-        }).unwrap());
+        assert!(!store
+            .update(&id, &mut |_| {
+                ran = true;
+                true
+            })
+            .unwrap());
         assert!(!ran, "an expired record is never handed to an update");
         assert!(
             store

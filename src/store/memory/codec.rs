@@ -65,7 +65,10 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
                 out.push(NEG_INT);
                 write_varint(i.unsigned_abs(), out);
             }
-            _ => match n.as_f64().filter(|&f| Number::from_f64(f).as_ref() == Some(n)) {
+            _ => match n
+                .as_f64()
+                .filter(|&f| Number::from_f64(f).as_ref() == Some(n))
+            {
                 Some(f) => {
                     out.push(FLOAT);
                     out.extend_from_slice(&f.to_bits().to_le_bytes());
@@ -173,7 +176,10 @@ struct Input<'a> {
 impl<'a> Input<'a> {
     #[inline]
     fn byte(&mut self) -> Result<u8, Error> {
-        let (&first, rest) = self.bytes.split_first().ok_or_else(|| corrupt("cut short"))?;
+        let (&first, rest) = self
+            .bytes
+            .split_first()
+            .ok_or_else(|| corrupt("cut short"))?;
         self.bytes = rest;
         Ok(first)
     }
@@ -341,7 +347,9 @@ mod tests {
             "f": 1.5, "tiny": 5e-324, "big": 1.7976931348623157e308, "whole": 2.0,
         }));
         assert_eq!(decode(&encoded(&data)).unwrap(), data);
-        let mut start = map(json!({"max": 0, "min": 0, "neg": 0, "zero": "", "f": 0, "tiny": null, "big": [], "whole": {}}));
+        let mut start = map(
+            json!({"max": 0, "min": 0, "neg": 0, "zero": "", "f": 0, "tiny": null, "big": [], "whole": {}}),
+        );
         decode_into(&encoded(&data), &mut start).unwrap();
         assert_eq!(start, data);
     }
