@@ -202,8 +202,16 @@ impl Entry {
     }
 
     fn decode(&self) -> Result<Record, Error> {
+        // Decoded into this thread's scratch map (which usually has this
+        // session's keys, and often its values) and cloned from there: a
+        // clone copies strings already checked, where a fresh decode checks
+        // every string's UTF-8 and inserts key by key.
+        let data = Scratch::with(|scratch| {
+            codec::decode_into(self.data.as_bytes(), &mut scratch.record.data)?;
+            Ok::<_, Error>(scratch.record.data.clone())
+        })?;
         Ok(Record {
-            data: codec::decode(self.data.as_bytes())?,
+            data,
             expires_at: time(self.expires_ms),
             deadline: time(self.deadline_ms),
         })

@@ -114,14 +114,6 @@ fn write_varint(mut n: u64, out: &mut Vec<u8>) {
     out.push(n as u8);
 }
 
-/// Decodes the binary form into a new map.
-pub(super) fn decode(bytes: &[u8]) -> Result<Data, Error> {
-    let mut input = Input { bytes };
-    let data = input.object()?;
-    input.finish()?;
-    Ok(data)
-}
-
 /// Makes `map` equal to the data in `bytes`, reusing its keys and string
 /// buffers when it already holds the same keys.
 pub(super) fn decode_into(bytes: &[u8], map: &mut Data) -> Result<(), Error> {
@@ -315,6 +307,12 @@ mod tests {
             Value::Object(map) => map,
             _ => unreachable!(),
         }
+    }
+
+    /// A decode into a new map: the fallback path, since no keys match.
+    fn decode(bytes: &[u8]) -> Result<Data, Error> {
+        let mut map = Data::new();
+        decode_into(bytes, &mut map).map(|()| map)
     }
 
     fn encoded(data: &Data) -> Vec<u8> {
