@@ -95,9 +95,8 @@ struct Shard {
     visited: usize,
 }
 
-/// One shard per cache-line pair: two threads locking neighbouring shards
-/// must not fight over one line (that alone cost a third of the 2-thread
-/// throughput).
+/// One shard per cache-line pair, so that two threads locking neighbouring
+/// shards do not pass one line back and forth.
 #[derive(Debug)]
 #[repr(align(128))]
 struct Padded<T>(T);
@@ -191,7 +190,7 @@ impl Hasher for IdHasher {
 impl Entry {
     fn encode(record: &Record) -> Entry {
         Entry {
-            data: Scratch::with(|scratch| {
+            data: Scratch::with(0, |scratch| {
                 scratch.bytes.clear();
                 codec::encode(&record.data, &mut scratch.bytes);
                 Packed::new(&scratch.bytes)
@@ -206,7 +205,7 @@ impl Entry {
         // session's keys, and often its values) and cloned from there: a
         // clone copies strings already checked, where a fresh decode checks
         // every string's UTF-8 and inserts key by key.
-        let data = Scratch::with(|scratch| {
+        let data = Scratch::with(self.data.as_bytes().len(), |scratch| {
             codec::decode_into(self.data.as_bytes(), &mut scratch.record.data)?;
             Ok::<_, Error>(scratch.record.data.clone())
         })?;
@@ -235,6 +234,9 @@ impl Entry {
         record.deadline = deadline;
         // A panic in `f` unwinds before the entry is touched.
         if !f(record) {
+            // Not stored (too large, expired: rare). What `f` left may be
+            // large, and is not worth keeping.
+            record.data.clear();
             return Ok(());
         }
         scratch.bytes.clear();
@@ -274,15 +276,16 @@ impl Scratch {
     }
 
     /// Runs `work` on this thread's scratch, or on a fresh one if it is in
-    /// use (an update closure that updates another session).
-    fn with<R>(work: impl FnOnce(&mut Scratch) -> R) -> R {
-        thread_local! {
-            static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::new());
+    /// use (an update closure that updates another session) or if `size`
+    /// (the packed session's) is too large to keep around afterwards.
+    fn with<R>(size: usize, work: impl FnOnce(&mut Scratch) -> R) -> R {
+        if size > MAX_SCRATCH_BYTES {
+            return work(&mut Scratch::new());
         }
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut scratch) => {
                 let result = work(&mut scratch);
-                // A rare huge session should not pin its memory forever.
+                // A session that grew huge should not pin its memory either.
                 if scratch.bytes.capacity() > MAX_SCRATCH_BYTES {
                     *scratch = Scratch::new();
                 }
@@ -293,7 +296,12 @@ impl Scratch {
     }
 }
 
-/// Scratch buffers grown past this (by a large session) are let go.
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::new());
+}
+
+/// Sessions larger than this (packed) get a scratch of their own, dropped
+/// after use, so a thread does not keep a huge session's memory.
 const MAX_SCRATCH_BYTES: usize = 64 * 1024;
 
 impl Shard {
@@ -529,7 +537,8 @@ impl Store for MemoryStore {
             shard.map.remove(&key);
             return Ok(false);
         }
-        Scratch::with(|scratch| entry.update(f, scratch))?;
+        let size = entry.data.as_bytes().len();
+        Scratch::with(size, |scratch| entry.update(f, scratch))?;
         Ok(true)
     }
 
@@ -706,6 +715,66 @@ mod tests {
         assert!(visited >= 200, "swept and evicted: {visited}");
         assert_eq!(store.len(), 100);
         assert!(store.get(&id).unwrap().is_some());
+    }
+
+    /// The per-thread scratch never keeps a large session's memory: not after
+    /// reading or updating a 1 MB session, not after a 1 MB change that was
+    /// not stored, not after a small session grew to 1 MB.
+    #[test]
+    fn a_large_session_is_not_kept_in_the_thread_scratch() {
+        fn kept() -> usize {
+            SCRATCH.with(|cell| {
+                let scratch = cell.borrow();
+                let strings: usize = scratch
+                    .record
+                    .data
+                    .values()
+                    .map(|v| v.as_str().map_or(0, str::len))
+                    .sum();
+                strings + scratch.bytes.capacity()
+            })
+        }
+        const MB: usize = 1 << 20;
+        let store = MemoryStore::builder().max_sessions(10).build();
+        let (big, small) = (SessionId::generate(), SessionId::generate());
+        let mut data_1mb = Data::new();
+        data_1mb.insert("blob".into(), "x".repeat(MB).into());
+        store.set(&big, Record::new(data_1mb)).unwrap();
+        store.set(&small, Record::new(data(1))).unwrap();
+
+        let read = store.get(&big).unwrap().unwrap();
+        assert_eq!(read.data["blob"].as_str().unwrap().len(), MB);
+        assert!(kept() <= MAX_SCRATCH_BYTES, "after a read: {}", kept());
+        assert!(store
+            .update(&big, &mut |r| {
+                r.data.insert("n".into(), 1.into());
+                true
+            })
+            .unwrap());
+        assert!(kept() <= MAX_SCRATCH_BYTES, "after an update: {}", kept());
+
+        assert!(store
+            .update(&small, &mut |r| {
+                r.data.insert("dropped".into(), "z".repeat(MB).into());
+                false
+            })
+            .unwrap());
+        assert!(
+            kept() <= MAX_SCRATCH_BYTES,
+            "after a dropped change: {}",
+            kept()
+        );
+        assert_eq!(store.get(&small).unwrap().unwrap().data, data(1));
+
+        assert!(store
+            .update(&small, &mut |r| {
+                r.data.insert("grown".into(), "y".repeat(MB).into());
+                true
+            })
+            .unwrap());
+        assert!(kept() <= MAX_SCRATCH_BYTES, "after growing: {}", kept());
+        let grown = store.get(&small).unwrap().unwrap();
+        assert_eq!(grown.data["grown"].as_str().unwrap().len(), MB);
     }
 
     #[test]
