@@ -150,7 +150,9 @@ impl Record {
 /// - never return a record whose `expires_at` has passed (the [`Session`](crate::Session)
 ///   checks again, but an expired record must not be handed out);
 /// - take `&self` and do your own locking: one store serves all worker threads;
-/// - wrap back-end failures with [`Error::store`].
+/// - wrap back-end failures with [`Error::store`];
+/// - [`update_at`](Store::update_at) is only a shortcut: its default calls
+///   `update`, which is right for every store.
 ///
 /// A store over a `HashMap`, in the seed's shape:
 ///
@@ -204,6 +206,28 @@ pub trait Store: Send + Sync {
     /// captured state, resetting that state on each run.
     ///
     /// The default reads and then writes; it is not atomic.
+    ///
+    /// ```
+    /// use http_session::{MemoryStore, Record, SessionId, Store};
+    ///
+    /// let store = MemoryStore::new();
+    /// let id = SessionId::generate();
+    /// store.set(&id, Record::new(serde_json::json!({"n": 1}).as_object().unwrap().clone()))?;
+    /// // Stored: the closure returns true.
+    /// assert!(store.update(&id, &mut |record| {
+    ///     record.data.insert("n".into(), 2.into());
+    ///     true
+    /// })?);
+    /// // Not stored: the closure returns false, the record stays as it was.
+    /// assert!(store.update(&id, &mut |record| {
+    ///     record.data.insert("n".into(), 3.into());
+    ///     false
+    /// })?);
+    /// assert_eq!(store.get(&id)?.unwrap().data["n"], 2);
+    /// // No live record: `false`, and the closure does not run.
+    /// assert!(!store.update(&SessionId::generate(), &mut |_| unreachable!())?);
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     fn update(
         &self,
         id: &SessionId,
@@ -226,6 +250,20 @@ pub trait Store: Send + Sync {
     /// one operation reads the clock once and every expiry decision in it sees
     /// the same instant (a clock read is a sizeable part of an in-memory
     /// update). The default ignores `now` and calls `update`.
+    ///
+    /// ```
+    /// use http_session::{MemoryStore, Record, SessionId, Store};
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let store = MemoryStore::new();
+    /// let id = SessionId::generate();
+    /// let now = SystemTime::now();
+    /// store.set(&id, Record::expiring(Default::default(), now + Duration::from_secs(60)))?;
+    /// assert!(store.update_at(&id, now, &mut |_| false)?, "alive now");
+    /// let later = now + Duration::from_secs(3600);
+    /// assert!(!store.update_at(&id, later, &mut |_| true)?, "expired an hour later");
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     fn update_at(
         &self,
         id: &SessionId,
