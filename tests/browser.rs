@@ -27,6 +27,14 @@ struct WebDriver {
 
 impl WebDriver {
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        match self.try_call(method, path, body) {
+            Ok(value) => value,
+            Err(reply) => panic!("{method} {path}: {reply}"),
+        }
+    }
+
+    /// The reply's value, or the whole reply when WebDriver says it failed.
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, Value> {
         let url = format!("{}{path}", self.base);
         let response = match (method, body) {
             ("GET", _) => self.agent.get(&url).call(),
@@ -43,11 +51,10 @@ impl WebDriver {
             .read_to_string()
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let reply: Value = serde_json::from_str(&text).unwrap();
-        assert!(
-            reply["value"].get("error").is_none(),
-            "{method} {path}: {reply}"
-        );
-        reply["value"].clone()
+        if reply["value"].get("error").is_some() {
+            return Err(reply);
+        }
+        Ok(reply["value"].clone())
     }
 }
 
@@ -90,17 +97,39 @@ impl Browser<'_> {
         panic!("no element {css} on {}", self.url());
     }
 
+    /// The text of the element matching `css`. A click that navigates can
+    /// replace the page between finding the element and reading it ("stale
+    /// element reference"): then it is found again on the new page (bounded).
     fn text(&self, css: &str) -> String {
-        let element = self.find(css);
-        self.call("GET", &format!("/element/{element}/text"), None)
-            .as_str()
-            .unwrap()
-            .to_owned()
+        for _ in 0..100 {
+            let element = self.find(css);
+            let path = format!("/session/{}/element/{element}/text", self.session);
+            match self.driver.try_call("GET", &path, None) {
+                Ok(text) => return text.as_str().unwrap().to_owned(),
+                Err(reply) if reply["value"]["error"] == "stale element reference" => {
+                    thread::sleep(Duration::from_millis(100));
+                }
+                Err(reply) => panic!("GET {path}: {reply}"),
+            }
+        }
+        panic!("{css} kept going stale on {}", self.url());
     }
 
+    /// Clicks the element matching `css`, found again if the page was
+    /// replaced under it (as in `text`).
     fn click(&self, css: &str) {
-        let element = self.find(css);
-        self.call("POST", &format!("/element/{element}/click"), None);
+        for _ in 0..100 {
+            let element = self.find(css);
+            let path = format!("/session/{}/element/{element}/click", self.session);
+            match self.driver.try_call("POST", &path, Some(json!({}))) {
+                Ok(_) => return,
+                Err(reply) if reply["value"]["error"] == "stale element reference" => {
+                    thread::sleep(Duration::from_millis(100));
+                }
+                Err(reply) => panic!("POST {path}: {reply}"),
+            }
+        }
+        panic!("{css} kept going stale on {}", self.url());
     }
 
     fn url(&self) -> String {
