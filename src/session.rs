@@ -416,12 +416,9 @@ impl<S: Store> Session<S> {
                 return false;
             }
             let value = f(&mut record.data);
-            if let Some(size) = crate::data::len_over(&record.data, self.max_data_size) {
+            if let Err(too_large) = self.check_size(&record.data) {
                 // Not stored: the session keeps the data it had.
-                outcome = Err(Error::DataTooLarge {
-                    size,
-                    limit: self.max_data_size,
-                });
+                outcome = Err(too_large);
                 return false;
             }
             self.roll(record, now);

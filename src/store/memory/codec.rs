@@ -147,9 +147,9 @@ fn reuse(input: &mut Input<'_>, map: &mut Data) -> Result<bool, Error> {
                     Value::String(s) if s.as_bytes() == text => {}
                     Value::String(s) => {
                         s.clear();
-                        push_utf8(s, text)?;
+                        s.push_str(utf8(text)?);
                     }
-                    other => *other = Value::String(to_string(text)?),
+                    other => *other = Value::String(utf8(text)?.to_owned()),
                 }
             }
             UINT => *slot = Value::from(input.varint()?),
@@ -216,11 +216,16 @@ impl<'a> Input<'a> {
         Ok(bytes)
     }
 
+    /// A length-prefixed UTF-8 string.
+    fn text(&mut self) -> Result<&'a str, Error> {
+        utf8(self.bytes()?)
+    }
+
     fn object(&mut self) -> Result<Data, Error> {
         let count = self.count()?;
         let mut map = Map::new();
         for _ in 0..count {
-            let key = to_string(self.bytes()?)?;
+            let key = self.text()?.to_owned();
             let tag = self.byte()?;
             map.insert(key, self.value_after(tag)?);
         }
@@ -240,10 +245,11 @@ impl<'a> Input<'a> {
                     .ok_or_else(|| corrupt("integer out of range"))?;
                 Value::from(n)
             }
-            OTHER_NUMBER => {
-                let text = std::str::from_utf8(self.bytes()?).map_err(|_| corrupt("number"))?;
-                Value::Number(text.parse::<Number>().map_err(|_| corrupt("number"))?)
-            }
+            OTHER_NUMBER => Value::Number(
+                self.text()?
+                    .parse::<Number>()
+                    .map_err(|_| corrupt("number"))?,
+            ),
             FLOAT => {
                 let (bits, rest) = self
                     .bytes
@@ -254,7 +260,7 @@ impl<'a> Input<'a> {
                     .map(Value::Number)
                     .ok_or_else(|| corrupt("not a finite number"))?
             }
-            STRING => Value::String(to_string(self.bytes()?)?),
+            STRING => Value::String(self.text()?.to_owned()),
             ARRAY => {
                 let count = self.count()?;
                 let mut items = Vec::with_capacity(count);
@@ -278,16 +284,9 @@ impl<'a> Input<'a> {
     }
 }
 
-fn to_string(bytes: &[u8]) -> Result<String, Error> {
-    let mut s = String::with_capacity(bytes.len());
-    push_utf8(&mut s, bytes)?;
-    Ok(s)
-}
-
-/// Appends `bytes`, which are UTF-8.
-fn push_utf8(s: &mut String, bytes: &[u8]) -> Result<(), Error> {
-    s.push_str(std::str::from_utf8(bytes).map_err(|_| corrupt("string is not UTF-8"))?);
-    Ok(())
+/// `bytes` as the UTF-8 text they were written from.
+fn utf8(bytes: &[u8]) -> Result<&str, Error> {
+    std::str::from_utf8(bytes).map_err(|_| corrupt("text is not UTF-8"))
 }
 
 fn corrupt(what: &str) -> Error {
