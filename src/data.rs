@@ -109,13 +109,17 @@ fn string_len(s: &str) -> usize {
             .sum::<usize>()
 }
 
+/// Property-test inputs for session data, shared by the tests of every module
+/// that reads or writes it: all JSON value kinds, nested, with the strings
+/// that need escaping or are not ASCII.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod strategies {
     use proptest::prelude::*;
-    use serde_json::json;
+    use serde_json::Value;
 
-    fn any_value() -> impl Strategy<Value = Value> {
+    use crate::Data;
+
+    pub(crate) fn any_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
@@ -125,6 +129,7 @@ mod tests {
             "\\PC{0,8}".prop_map(Value::from),
             any::<String>().prop_map(Value::from),
             "[\\x00-\\x20\"\\\\\\x7f]{0,6}".prop_map(Value::from),
+            "[a-z\"\\\\\\n]{0,20}".prop_map(Value::from),
         ];
         leaf.prop_recursive(3, 16, 4, |inner| {
             prop_oneof![
@@ -135,10 +140,19 @@ mod tests {
         })
     }
 
-    fn any_map() -> impl Strategy<Value = Data> {
-        prop::collection::btree_map("[a-d\\\\\"\\n]{0,3}", any_value(), 0..5)
+    /// Session data with few, short keys, so that maps often share keys.
+    pub(crate) fn any_map() -> impl Strategy<Value = Data> {
+        prop::collection::btree_map("[a-d\\\\\"\\né]{0,3}", any_value(), 0..5)
             .prop_map(|m| m.into_iter().collect())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strategies::any_map;
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
 
     #[test]
     fn known_lengths() {

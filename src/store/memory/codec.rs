@@ -298,6 +298,7 @@ fn corrupt(what: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::strategies::{any_map, any_value};
     use proptest::prelude::*;
     use serde_json::json;
 
@@ -373,31 +374,6 @@ mod tests {
         ));
         assert!(decode(&[0xFF; 11]).is_err(), "varint past 64 bits");
         assert!(decode(&[1, 1, 0xFF, NULL]).is_err(), "key not UTF-8");
-    }
-
-    fn any_value() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<u64>().prop_map(Value::from),
-            any::<i64>().prop_map(Value::from),
-            any::<f64>().prop_map(Value::from),
-            "\\PC{0,8}".prop_map(Value::from),
-            any::<String>().prop_map(Value::from),
-            "[a-z\"\\\\\\n]{0,20}".prop_map(Value::from),
-        ];
-        leaf.prop_recursive(3, 16, 4, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map("\\PC{0,3}", inner, 0..4)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
-    fn any_map() -> impl Strategy<Value = Data> {
-        prop::collection::btree_map("[a-d\\\\\"é]{0,3}", any_value(), 0..5)
-            .prop_map(|m| m.into_iter().collect())
     }
 
     proptest! {
