@@ -25,6 +25,19 @@ fn request_for(id: &SessionId) -> Headers {
     Headers::new().with("Cookie", &format!("session_id={id}"))
 }
 
+/// A session with a 60 s idle timeout on a manual clock, the store on the
+/// same clock.
+fn clocked_session() -> (ManualClock, Session) {
+    let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_000_000));
+    let session = Session::builder()
+        .clock(clock.clock())
+        .store(MemoryStore::builder().clock(clock.clock()).build())
+        .ttl(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    (clock, session)
+}
+
 fn set_cookies(res: &Headers) -> Vec<&str> {
     res.get_all("Set-Cookie").collect()
 }
@@ -385,13 +398,7 @@ fn regenerate_without_changes_moves_the_session() {
 
 #[test]
 fn touch_rolls_the_idle_timeout_and_resends_the_cookie() {
-    let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_000_000));
-    let session = Session::builder()
-        .clock(clock.clock())
-        .store(MemoryStore::builder().clock(clock.clock()).build())
-        .ttl(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let (clock, session) = clocked_session();
     let id = session.create(json!({"user": "ana"})).unwrap();
 
     clock.advance(Duration::from_secs(50));
@@ -417,13 +424,7 @@ fn touch_rolls_the_idle_timeout_and_resends_the_cookie() {
 
 #[test]
 fn a_session_that_expires_before_the_commit_is_not_revived() {
-    let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_000_000));
-    let session = Session::builder()
-        .clock(clock.clock())
-        .store(MemoryStore::builder().clock(clock.clock()).build())
-        .ttl(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let (clock, session) = clocked_session();
     let id = session.create(json!({"n": 1})).unwrap();
     let mut handle = session.handle(&request_for(&id));
     handle.insert("n", 2).unwrap();

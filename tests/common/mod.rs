@@ -8,77 +8,15 @@ pub mod stores;
 pub mod suite;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use http_session::{Error, Record, SessionId, Store};
 
-/// Wraps a store and counts the calls that reach it.
-#[derive(Debug, Default)]
-pub struct CountingStore<S> {
-    pub inner: S,
-    pub gets: AtomicUsize,
-    pub writes: AtomicUsize,
-    pub seen: Mutex<Vec<String>>,
-}
-
-impl<S: Store> CountingStore<S> {
-    pub fn new(inner: S) -> Self {
-        CountingStore {
-            inner,
-            gets: AtomicUsize::new(0),
-            writes: AtomicUsize::new(0),
-            seen: Mutex::new(Vec::new()),
-        }
-    }
-
-    pub fn gets(&self) -> usize {
-        self.gets.load(Ordering::SeqCst)
-    }
-
-    pub fn writes(&self) -> usize {
-        self.writes.load(Ordering::SeqCst)
-    }
-
-    fn saw(&self, id: &SessionId) {
-        self.seen.lock().unwrap().push(id.as_str().to_owned());
-    }
-}
-
-impl<S: Store> Store for CountingStore<S> {
-    fn get(&self, id: &SessionId) -> Result<Option<Record>, Error> {
-        self.gets.fetch_add(1, Ordering::SeqCst);
-        self.saw(id);
-        self.inner.get(id)
-    }
-    fn set(&self, id: &SessionId, record: Record) -> Result<(), Error> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.saw(id);
-        self.inner.set(id, record)
-    }
-    fn delete(&self, id: &SessionId) -> Result<(), Error> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.saw(id);
-        self.inner.delete(id)
-    }
-    fn update(
-        &self,
-        id: &SessionId,
-        f: &mut dyn FnMut(&mut Record) -> bool,
-    ) -> Result<bool, Error> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.saw(id);
-        self.inner.update(id, f)
-    }
-    fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
-        self.writes.fetch_add(1, Ordering::SeqCst);
-        self.saw(id);
-        self.inner.create(id, record)
-    }
-    fn purge_expired(&self) -> Result<usize, Error> {
-        self.inner.purge_expired()
-    }
-}
+// The counting store the fuzz checks use, so there is one of it.
+#[path = "../fuzz_checks/mod.rs"]
+mod fuzz_checks;
+#[allow(unused_imports)] // not every test crate counts
+pub use fuzz_checks::CountingStore;
 
 /// The seed's custom store shape: only get/set/delete, over a HashMap, and it
 /// never looks at expiry (a store that "forgets" it).

@@ -245,6 +245,10 @@ impl<S> CountingStore<S> {
         self.gets.load(Ordering::SeqCst)
     }
 
+    pub fn writes(&self) -> usize {
+        self.writes.load(Ordering::SeqCst)
+    }
+
     pub fn reset(&self) {
         self.gets.store(0, Ordering::SeqCst);
         self.writes.store(0, Ordering::SeqCst);
