@@ -31,7 +31,8 @@ use std::hint::black_box;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
 use http_session::{Data, MemoryStore, Session, SessionId};
 use serde_json::{json, Value};
 use tower_sessions::session::{Id, Record as TowerRecord};
@@ -250,6 +251,17 @@ fn pick<T>(ids: &[T], threads: usize, t: usize, i: u64) -> &T {
     &ids[t * part + (i as usize % part)]
 }
 
+/// A group measured the same way as every other here: ten flat samples of
+/// about 1 s in all (each iteration is a whole batch of operations).
+fn group(c: &mut Criterion, name: String) -> BenchmarkGroup<'_, WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_millis(1000));
+    g
+}
+
 /// The sizes to run: all, or those listed in `MEMORY_STORE_SIZES` (comma
 /// separated), since building a million sessions takes a while when iterating.
 fn sizes() -> Vec<usize> {
@@ -274,11 +286,7 @@ fn bench(c: &mut Criterion) {
         let tower = Tower::new(n);
 
         for op in ["get", "counter", "update", "create"] {
-            let mut g = c.benchmark_group(format!("memory_store/{op}/{n}"));
-            g.sampling_mode(SamplingMode::Flat)
-                .sample_size(10)
-                .warm_up_time(Duration::from_millis(200))
-                .measurement_time(Duration::from_millis(1000));
+            let mut g = group(c, format!("memory_store/{op}/{n}"));
             for threads in THREADS {
                 let label = |who: &str| {
                     format!(
@@ -406,11 +414,7 @@ fn bench_disjoint(c: &mut Criterion) {
                 .filter(|id| id.as_bytes()[8] % 2 == parity)
                 .collect()
         });
-        let mut g = c.benchmark_group(format!("memory_store/counter_own_shards/{n}"));
-        g.sampling_mode(SamplingMode::Flat)
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(200))
-            .measurement_time(Duration::from_millis(1000));
+        let mut g = group(c, format!("memory_store/counter_own_shards/{n}"));
         g.bench_function("http-session/2 threads", |b| {
             b.iter_custom(|iters| {
                 run_threads(2, iters, |t, i| {
@@ -449,11 +453,7 @@ fn bench_random_load(c: &mut Criterion) {
         for i in 0..lines {
             next[order[i] * 8] = (order[(i + 1) % lines] * 8) as u64;
         }
-        let mut g = c.benchmark_group(format!("memory_store/random_load/{n}"));
-        g.sampling_mode(SamplingMode::Flat)
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(200))
-            .measurement_time(Duration::from_millis(1000));
+        let mut g = group(c, format!("memory_store/random_load/{n}"));
         g.bench_function("dependent load", |b| {
             let mut at = order[0] * 8;
             b.iter_custom(|iters| {

@@ -97,39 +97,33 @@ impl Browser<'_> {
         panic!("no element {css} on {}", self.url());
     }
 
-    /// The text of the element matching `css`. A click that navigates can
-    /// replace the page between finding the element and reading it ("stale
-    /// element reference"): then it is found again on the new page (bounded).
-    fn text(&self, css: &str) -> String {
+    /// `action` (`"text"`, `"click"`) on the element matching `css`. A click
+    /// that navigates can replace the page between finding the element and
+    /// acting on it ("stale element reference"): then it is found again on the
+    /// new page (bounded).
+    fn on_element(&self, css: &str, method: &str, action: &str) -> Value {
         for _ in 0..100 {
             let element = self.find(css);
-            let path = format!("/session/{}/element/{element}/text", self.session);
-            match self.driver.try_call("GET", &path, None) {
-                Ok(text) => return text.as_str().unwrap().to_owned(),
+            let path = format!("/session/{}/element/{element}/{action}", self.session);
+            let body = (method == "POST").then(|| json!({}));
+            match self.driver.try_call(method, &path, body) {
+                Ok(value) => return value,
                 Err(reply) if reply["value"]["error"] == "stale element reference" => {
                     thread::sleep(Duration::from_millis(100));
                 }
-                Err(reply) => panic!("GET {path}: {reply}"),
+                Err(reply) => panic!("{method} {path}: {reply}"),
             }
         }
         panic!("{css} kept going stale on {}", self.url());
     }
 
-    /// Clicks the element matching `css`, found again if the page was
-    /// replaced under it (as in `text`).
+    fn text(&self, css: &str) -> String {
+        let text = self.on_element(css, "GET", "text");
+        text.as_str().unwrap().to_owned()
+    }
+
     fn click(&self, css: &str) {
-        for _ in 0..100 {
-            let element = self.find(css);
-            let path = format!("/session/{}/element/{element}/click", self.session);
-            match self.driver.try_call("POST", &path, Some(json!({}))) {
-                Ok(_) => return,
-                Err(reply) if reply["value"]["error"] == "stale element reference" => {
-                    thread::sleep(Duration::from_millis(100));
-                }
-                Err(reply) => panic!("POST {path}: {reply}"),
-            }
-        }
-        panic!("{css} kept going stale on {}", self.url());
+        self.on_element(css, "POST", "click");
     }
 
     fn url(&self) -> String {
