@@ -173,29 +173,23 @@ fn runtime() -> tokio::runtime::Runtime {
 
 // ---- measuring -----------------------------------------------------------
 
-/// Runs `iters` operations split over `threads` threads, each thread calling
-/// `op(thread, i)` for its share; returns the wall time.
-fn run_threads<F>(threads: usize, iters: u64, op: F) -> Duration
+/// Runs `iters` operations split over `threads` threads and returns the wall
+/// time: each thread prepares with `setup(t)` (not timed), then all start
+/// together and each runs its share with `work(&prepared, t, share)`.
+fn timed<P, S, W>(threads: usize, iters: u64, setup: S, work: W) -> Duration
 where
-    F: Fn(usize, u64) + Sync,
+    S: Fn(usize) -> P + Sync,
+    W: Fn(&P, usize, u64) + Sync,
 {
-    if threads == 1 {
-        let start = Instant::now();
-        for i in 0..iters {
-            op(0, i);
-        }
-        return start.elapsed();
-    }
     let share = iters.div_ceil(threads as u64);
     let barrier = std::sync::Barrier::new(threads + 1);
     std::thread::scope(|scope| {
         for t in 0..threads {
-            let (op, barrier) = (&op, &barrier);
+            let (setup, work, barrier) = (&setup, &work, &barrier);
             scope.spawn(move || {
+                let prepared = setup(t);
                 barrier.wait();
-                for i in 0..share {
-                    op(t, i);
-                }
+                work(&prepared, t, share);
                 barrier.wait();
             });
         }
@@ -209,6 +203,23 @@ where
     })
 }
 
+/// `op(thread, i)` for each thread's share of `iters` operations.
+fn run_threads<F>(threads: usize, iters: u64, op: F) -> Duration
+where
+    F: Fn(usize, u64) + Sync,
+{
+    timed(
+        threads,
+        iters,
+        |_| (),
+        |(), t, share| {
+            for i in 0..share {
+                op(t, i);
+            }
+        },
+    )
+}
+
 /// Like `run_threads`, each thread on its own current-thread Tokio runtime,
 /// with its whole share in one `block_on` (as an async server would run it).
 fn run_tower<F, Fut>(threads: usize, iters: u64, op: F) -> Duration
@@ -216,33 +227,18 @@ where
     F: Fn(usize, u64) -> Fut + Sync,
     Fut: std::future::Future<Output = ()>,
 {
-    let share = if threads == 1 {
-        iters
-    } else {
-        iters.div_ceil(threads as u64)
-    };
-    let barrier = std::sync::Barrier::new(threads + 1);
-    std::thread::scope(|scope| {
-        for t in 0..threads {
-            let (op, barrier) = (&op, &barrier);
-            scope.spawn(move || {
-                let rt = runtime();
-                barrier.wait();
-                rt.block_on(async {
-                    for i in 0..share {
-                        op(t, i).await;
-                    }
-                });
-                barrier.wait();
-            });
-        }
-        barrier.wait();
-        let start = Instant::now();
-        barrier.wait();
-        start
-            .elapsed()
-            .mul_f64(iters as f64 / (share * threads as u64) as f64)
-    })
+    timed(
+        threads,
+        iters,
+        |_| runtime(),
+        |rt, t, share| {
+            rt.block_on(async {
+                for i in 0..share {
+                    op(t, i).await;
+                }
+            })
+        },
+    )
 }
 
 /// The `i`-th ID of thread `t`'s half (or the whole list for one thread).
