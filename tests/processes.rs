@@ -136,14 +136,9 @@ fn file_store_n_processes_m_updates() {
 #[cfg(feature = "redis")]
 #[test]
 fn redis_store_n_processes_m_updates() {
-    use common::redis_server::{unique_prefix, KeyCleanup, SHARED_URL};
-    let prefix = unique_prefix();
-    let _cleanup = KeyCleanup::new(SHARED_URL, &prefix);
-    let store = http_session::RedisStore::builder(SHARED_URL)
-        .prefix(&prefix)
-        .build()
-        .unwrap();
-    n_processes_m_updates(&format!("redis:{SHARED_URL} {prefix}"), &store);
+    use common::redis_server::{shared_store, SHARED_URL};
+    let (store, cleanup) = shared_store();
+    n_processes_m_updates(&format!("redis:{SHARED_URL} {}", cleanup.prefix()), &store);
 }
 
 // ---- Two Sessions in two processes ----------------------------------------
@@ -231,14 +226,10 @@ fn file_store_two_processes_share_sessions() {
 #[cfg(feature = "redis")]
 #[test]
 fn redis_store_two_processes_share_sessions() {
-    use common::redis_server::{unique_prefix, KeyCleanup, SHARED_URL};
-    let prefix = unique_prefix();
-    let _cleanup = KeyCleanup::new(SHARED_URL, &prefix);
-    let store = http_session::RedisStore::builder(SHARED_URL)
-        .prefix(&prefix)
-        .build()
-        .unwrap();
-    two_sessions_share(&format!("redis:{SHARED_URL} {prefix}"), Arc::new(store));
+    use common::redis_server::{shared_store, SHARED_URL};
+    let (store, cleanup) = shared_store();
+    let name = format!("redis:{SHARED_URL} {}", cleanup.prefix());
+    two_sessions_share(&name, Arc::new(store));
 }
 
 // ---- FileStore crash safety ------------------------------------------------

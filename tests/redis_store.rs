@@ -11,21 +11,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::redis_server::{connect, unique_prefix, KeyCleanup, PrivateRedis, SHARED_URL};
+use common::redis_server::{
+    connect, shared_store, unique_prefix, KeyCleanup, PrivateRedis, SHARED_URL,
+};
 use http_session::{Error, ManualClock, Record, RedisStore, SessionId, Store};
 use serde_json::json;
 
 fn record(n: i64) -> Record {
     Record::new(json!({ "n": n }).as_object().unwrap().clone())
-}
-
-fn shared_store() -> (RedisStore, KeyCleanup) {
-    let prefix = unique_prefix();
-    let store = RedisStore::builder(SHARED_URL)
-        .prefix(&prefix)
-        .build()
-        .unwrap();
-    (store, KeyCleanup::new(SHARED_URL, &prefix))
 }
 
 fn pttl(key: &str) -> i64 {

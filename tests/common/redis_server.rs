@@ -69,6 +69,22 @@ impl KeyCleanup {
             prefix: prefix.to_owned(),
         }
     }
+
+    /// The prefix whose keys go when this is dropped.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+}
+
+/// A store on the shared Redis under a prefix of its own, and the guard that
+/// deletes that prefix's keys at the end of the test.
+pub fn shared_store() -> (http_session::RedisStore, KeyCleanup) {
+    let prefix = unique_prefix();
+    let store = http_session::RedisStore::builder(SHARED_URL)
+        .prefix(&prefix)
+        .build()
+        .unwrap();
+    (store, KeyCleanup::new(SHARED_URL, &prefix))
 }
 
 impl Drop for KeyCleanup {
