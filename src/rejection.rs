@@ -40,6 +40,14 @@ pub enum Rejection {
         /// reports apart, useless for taking over a session.
         prefix: IdPrefix,
     },
+    /// Two or more distinct session IDs in the request's cookies name live
+    /// sessions. A browser holds one session cookie per name, path and domain;
+    /// two known ones are the mark of cookie tossing (an attacker's own session
+    /// cookie planted beside the victim's, by a sibling subdomain or a
+    /// plain-HTTP response). None of them is used: the request is served
+    /// without a session, and [`SessionHandle::commit`](crate::SessionHandle::commit)
+    /// clears the cookie.
+    SeveralKnownIds,
 }
 
 impl Rejection {
@@ -58,6 +66,9 @@ impl fmt::Display for Rejection {
             Rejection::UnknownId { prefix } => {
                 write!(f, "unknown or expired session ID {prefix}")
             }
+            Rejection::SeveralKnownIds => f.write_str(
+                "several live session IDs in one request's cookies (cookie tossing?): none used",
+            ),
         }
     }
 }

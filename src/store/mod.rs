@@ -274,6 +274,49 @@ pub trait Store: Send + Sync {
         self.update(id, f)
     }
 
+    /// Removes the live record under `id` and returns it, in one atomic step:
+    /// of two concurrent calls for one ID, exactly one gets the record and the
+    /// other `None`. `None` also when there is no live record. Regeneration is
+    /// built on it ([`Session::regenerate`](crate::Session::regenerate)): the
+    /// old ID is taken out, and the session goes on under a fresh one, so
+    /// nothing is ever written under the old ID and a session never forks.
+    ///
+    /// The default claims the record inside [`update`](Store::update) (it marks
+    /// it expired there, so no later `update` or `take` sees it live) and then
+    /// deletes it: it is atomic exactly when `update` is. Every store in this
+    /// crate overrides it with one atomic operation.
+    ///
+    /// ```
+    /// use http_session::{MemoryStore, Record, SessionId, Store};
+    ///
+    /// let store = MemoryStore::new();
+    /// let id = SessionId::generate();
+    /// store.set(&id, Record::new(serde_json::json!({"n": 1}).as_object().unwrap().clone()))?;
+    /// assert_eq!(store.take(&id)?.unwrap().data["n"], 1);
+    /// assert_eq!(store.take(&id)?, None);
+    /// assert_eq!(store.get(&id)?, None);
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        // The claim mark: expired since 1970, whatever the store's clock.
+        let claimed = Some(SystemTime::UNIX_EPOCH);
+        let mut taken = None;
+        self.update(id, &mut |record| {
+            taken = None;
+            // Claimed by a concurrent take, which is deleting it: not live.
+            if record.expires_at == claimed {
+                return false;
+            }
+            taken = Some(record.clone());
+            record.expires_at = claimed;
+            true
+        })?;
+        if taken.is_some() {
+            self.delete(id)?;
+        }
+        Ok(taken)
+    }
+
     /// Stores `record` under `id` only if no live record is there; `Ok(false)` when
     /// one is. The session relies on this to never overwrite a session with a new one.
     ///
@@ -323,6 +366,9 @@ macro_rules! forward_store {
             }
             fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
                 (**self).create(id, record)
+            }
+            fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+                (**self).take(id)
             }
             fn purge_expired(&self) -> Result<usize, Error> {
                 (**self).purge_expired()
