@@ -1,6 +1,7 @@
 //! The one source of time for expiry decisions, replaceable in tests.
 
 use std::fmt;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -29,7 +30,8 @@ enum Source {
     #[default]
     System,
     Manual(Arc<AtomicU64>),
-    Custom(Arc<dyn Fn() -> SystemTime + Send + Sync>),
+    // UnwindSafe, so that a `Session` holding the clock is too.
+    Custom(Arc<dyn Fn() -> SystemTime + Send + Sync + UnwindSafe + RefUnwindSafe>),
 }
 
 impl Clock {
@@ -51,7 +53,9 @@ impl Clock {
     /// let frozen = Clock::from_fn(|| UNIX_EPOCH);
     /// assert_eq!(frozen.now(), UNIX_EPOCH);
     /// ```
-    pub fn from_fn(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Clock {
+    pub fn from_fn(
+        now: impl Fn() -> SystemTime + Send + Sync + UnwindSafe + RefUnwindSafe + 'static,
+    ) -> Clock {
         Clock {
             source: Source::Custom(Arc::new(now)),
         }

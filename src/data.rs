@@ -6,6 +6,24 @@ use serde_json::Value;
 
 use crate::Data;
 
+/// Whether `data` nests arrays and objects more than `limit` deep (`data`
+/// itself is depth 1). The walk stops at `limit`, so a hostile value cannot
+/// make it recurse deeper than that.
+pub(crate) fn nested_deeper_than(data: &Data, limit: usize) -> bool {
+    fn deeper(value: &Value, depth: usize, limit: usize) -> bool {
+        match value {
+            Value::Array(items) => {
+                depth > limit || items.iter().any(|item| deeper(item, depth + 1, limit))
+            }
+            Value::Object(map) => {
+                depth > limit || map.values().any(|item| deeper(item, depth + 1, limit))
+            }
+            _ => false,
+        }
+    }
+    limit == 0 || data.values().any(|value| deeper(value, 2, limit))
+}
+
 /// The length in bytes of `data` written as compact JSON by `serde_json`,
 /// computed without writing it: a byte-class pass over each string instead of
 /// the serializer's escaping machinery.

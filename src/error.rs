@@ -45,6 +45,12 @@ pub enum Error {
         /// The limit set with [`SessionBuilder::max_data_size`](crate::SessionBuilder::max_data_size).
         limit: usize,
     },
+    /// The session's data nests arrays and objects deeper than the limit, so it
+    /// could not be read back once stored.
+    DataTooDeep {
+        /// The deepest nesting accepted (the data object itself is level 1).
+        limit: usize,
+    },
     /// A string is not a well-formed session ID (43 characters of base64url).
     InvalidSessionId,
     /// A cookie name is not an RFC 7230 token.
@@ -138,6 +144,11 @@ impl fmt::Display for Error {
                 f,
                 "session data is {size} bytes as JSON, over the limit of {limit}; \
                  store less in the session or raise SessionBuilder::max_data_size"
+            ),
+            Error::DataTooDeep { limit } => write!(
+                f,
+                "session data nests arrays and objects more than {limit} levels deep, too deep \
+                 to be read back once stored; store flatter data"
             ),
             Error::InvalidSessionId => f.write_str(
                 "not a well-formed session ID: expected 43 characters of base64url (A-Z a-z 0-9 - _)",

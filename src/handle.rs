@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::session::{done_quietly, Found, Renewal};
 use crate::{Data, Error, MemoryStore, Request, Response, Session, SessionId, Store};
 
 /// One request's session: read and change it freely, then write it back once
@@ -19,7 +20,8 @@ use crate::{Data, Error, MemoryStore, Request, Response, Session, SessionId, Sto
 ///    else; the store is not asked yet.
 /// 2. **Use**: the first call that needs the data ([`get`](Self::get),
 ///    [`insert`](Self::insert), …) loads it from the store, once. Changes are kept
-///    in the handle: [`insert`](Self::insert), [`remove`](Self::remove),
+///    in the handle: [`update`](Self::update) (atomic per key: counters),
+///    [`insert`](Self::insert) (last write wins), [`remove`](Self::remove),
 ///    [`take`](Self::take) (read and remove: flash messages), [`clear`](Self::clear),
 ///    [`destroy`](Self::destroy), [`regenerate`](Self::regenerate),
 ///    [`touch`](Self::touch).
@@ -33,9 +35,15 @@ use crate::{Data, Error, MemoryStore, Request, Response, Session, SessionId, Sto
 ///    - no session yet: one is created, under a fresh ID, only if data was
 ///      inserted: a request that only reads never creates a session, and an ID
 ///      the client made up is never adopted;
+///    - a regenerated session is taken out of the store atomically and goes on,
+///      with the changes, under a fresh ID: nothing is written under the old one;
+///    - a session only read is renewed (a store write, and its cookie sent
+///      again) once part of its idle timeout has passed
+///      ([`renew_after`](crate::SessionBuilder::renew_after));
 ///    - `Set-Cookie` is sent only when the session is new, regenerated, or its
 ///      idle timeout rolled forward (the cookie's lifetime follows it), and a
-///      clearing cookie on [`destroy`](Self::destroy).
+///      clearing cookie on [`destroy`](Self::destroy) or when the request's
+///      cookies named several live sessions (cookie tossing: none is used).
 ///
 ///    A handle dropped without a commit changes nothing.
 ///
@@ -102,27 +110,46 @@ struct Loaded {
     id: Option<SessionId>,
     /// The data, with this handle's changes applied.
     data: Data,
+    /// A read is due to renew the session's idle timeout.
+    renew: bool,
+    /// The cookies named several live sessions: none was used, and the
+    /// commit clears the cookie.
+    tossed: bool,
 }
+
+/// A per-key modification, replayed on the stored value at commit.
+type Modify = Box<dyn Fn(&str, Option<&Value>) -> Result<Value, Error>>;
 
 /// One change, replayable on any copy of the data.
 enum Change {
     Insert(String, Value),
+    Update(String, Modify),
     Remove(String),
     Clear,
 }
 
 impl Change {
-    fn apply(&self, data: &mut Data) {
+    fn apply(&self, data: &mut Data) -> Result<(), Error> {
         match self {
             Change::Insert(key, value) => {
                 data.insert(key.clone(), value.clone());
+            }
+            Change::Update(key, modify) => {
+                let value = modify(key, data.get(key))?;
+                data.insert(key.clone(), value);
             }
             Change::Remove(key) => {
                 data.remove(key);
             }
             Change::Clear => data.clear(),
         }
+        Ok(())
     }
+}
+
+/// Replays `changes`, in order, on `data`.
+fn replay(changes: &[Change], data: &mut Data) -> Result<(), Error> {
+    changes.iter().try_for_each(|change| change.apply(data))
 }
 
 /// What [`SessionHandle::commit`] did.
@@ -145,6 +172,13 @@ pub enum CommitOutcome {
     /// another tab): the changes were dropped, the session stays gone, and the
     /// cookie is left alone (it may already name a newer session).
     Gone,
+    /// Nothing changed, but the session had been read past its renewal point
+    /// ([`renew_after`](crate::SessionBuilder::renew_after)): its idle timeout
+    /// rolled forward and its cookie was sent again.
+    Renewed,
+    /// The request's cookies named several live sessions (cookie tossing):
+    /// none was used, nothing was stored, and the session cookie was cleared.
+    Cleared,
 }
 
 impl<S: Store> Session<S> {
@@ -218,24 +252,83 @@ impl<S: Store> SessionHandle<'_, S> {
     /// Sets `key` to `value` (anything that serializes to JSON). The first insert
     /// into a request without a session makes [`commit`](Self::commit) create one.
     ///
+    /// Last write wins: the commit stores `value` whatever another request
+    /// stored under `key` meanwhile. For a value computed from the stored one
+    /// (a counter), use [`update`](Self::update), which loses nothing.
+    ///
     /// If the data would grow past the session's size limit, nothing changes and
     /// the error is [`Error::DataTooLarge`].
     pub fn insert<T: Serialize>(&mut self, key: &str, value: T) -> Result<(), Error> {
         let value = serde_json::to_value(value)?;
-        let session = self.session;
-        let loaded = self.loaded_mut()?;
-        if loaded.data.get(key) == Some(&value) {
+        if self.with_data(|data| data.get(key) == Some(&value))? {
             return Ok(());
         }
-        let previous = loaded.data.insert(key.to_owned(), value.clone());
-        if let Err(e) = session.check_size(&loaded.data) {
+        self.set_checked(key, value.clone())?;
+        self.changes.push(Change::Insert(key.to_owned(), value));
+        Ok(())
+    }
+
+    /// Changes the value under `key` with `f`, atomically: `f` gets the value
+    /// read as a `T` (`None` if there is none) and returns the new one, which
+    /// is returned at once, for the page to show. [`commit`](Self::commit)
+    /// runs `f` again inside [`Store::update`] on the value stored by then, so
+    /// parallel requests that count lose no increment (where an
+    /// [`insert`](Self::insert) of a value read earlier would).
+    ///
+    /// `f` may run more than once (at commit, optimistic stores retry), so it
+    /// should compute only from the value it is given. A value of another shape
+    /// is [`Error::Deserialize`], now or at commit.
+    ///
+    /// ```
+    /// use http_session::{Headers, Session};
+    ///
+    /// let session = Session::new();
+    /// let mut handle = session.handle(&Headers::new());
+    /// let visits = handle.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?;
+    /// assert_eq!(visits, 1);
+    /// let mut response = Headers::new();
+    /// handle.commit(&mut response)?;
+    /// let cookie = response.get("Set-Cookie").unwrap().split(';').next().unwrap().to_owned();
+    ///
+    /// // Two requests of one browser at once: each counts, neither overwrites.
+    /// let request = Headers::new().with("Cookie", &cookie);
+    /// let (mut first, mut second) = (session.handle(&request), session.handle(&request));
+    /// assert_eq!(first.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?, 2);
+    /// assert_eq!(second.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?, 2);
+    /// first.commit(&mut Headers::new())?;
+    /// second.commit(&mut Headers::new())?;
+    /// assert_eq!(session.handle(&request).get::<u64>("visits")?, Some(3));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn update<T, F>(&mut self, key: &str, f: F) -> Result<T, Error>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(Option<T>) -> T + 'static,
+    {
+        let current = self.get::<T>(key)?;
+        let new = f(current);
+        self.set_checked(key, serde_json::to_value(&new)?)?;
+        let modify: Modify = Box::new(move |key, stored| {
+            let stored = stored.map(|value| read::<T>(key, value)).transpose()?;
+            Ok(serde_json::to_value(f(stored))?)
+        });
+        self.changes.push(Change::Update(key.to_owned(), modify));
+        Ok(new)
+    }
+
+    /// Sets `key` in the handle's data, unless that makes the data too large
+    /// or too deep: then nothing changes.
+    fn set_checked(&mut self, key: &str, value: Value) -> Result<(), Error> {
+        let session = self.session;
+        let loaded = self.loaded_mut()?;
+        let previous = loaded.data.insert(key.to_owned(), value);
+        if let Err(e) = session.check_data(&loaded.data) {
             match previous {
                 Some(previous) => loaded.data.insert(key.to_owned(), previous),
                 None => loaded.data.remove(key),
             };
             return Err(e);
         }
-        self.changes.push(Change::Insert(key.to_owned(), value));
         Ok(())
     }
 
@@ -333,39 +426,54 @@ impl<S: Store> SessionHandle<'_, S> {
         if let Some(ended) = &destroyed {
             session.store().delete(ended)?;
         }
-        match loaded.id {
-            Some(id) if !changes.is_empty() || touch || regenerate => {
-                let rolled = if changes.is_empty() && !touch {
-                    false // regenerate alone: it starts lifetimes afresh anyway
-                } else {
-                    match write(session, &id, &changes)? {
-                        Some(rolled) => rolled,
-                        None => return Ok(CommitOutcome::Gone),
+        let outcome = match loaded.id {
+            Some(id) if regenerate => {
+                match session.move_to_fresh_id(&id, &mut |data| replay(&changes, data))? {
+                    Some(new_id) => {
+                        session.set_cookie(res, &new_id)?;
+                        CommitOutcome::Regenerated
                     }
-                };
-                if regenerate {
-                    return Ok(match session.regenerate(&id, res)? {
-                        Some(_) => CommitOutcome::Regenerated,
-                        None => CommitOutcome::Gone,
-                    });
+                    None => CommitOutcome::Gone,
                 }
-                if rolled {
-                    session.set_cookie(res, &id)?;
-                }
-                Ok(CommitOutcome::Saved)
             }
-            Some(_) => Ok(CommitOutcome::Unchanged),
+            Some(id) if !changes.is_empty() || touch || loaded.renew => {
+                let renewal = if changes.is_empty() && !touch {
+                    Renewal::IfDue // only read: renew, if still due
+                } else {
+                    Renewal::Always
+                };
+                let modified = session.modify(&id, renewal, &mut |data| replay(&changes, data))?;
+                match done_quietly(modified)? {
+                    None => CommitOutcome::Gone,
+                    Some(((), rolled)) => {
+                        if rolled {
+                            session.set_cookie(res, &id)?;
+                        }
+                        match renewal {
+                            Renewal::Always => CommitOutcome::Saved,
+                            Renewal::IfDue if rolled => CommitOutcome::Renewed,
+                            Renewal::IfDue => CommitOutcome::Unchanged,
+                        }
+                    }
+                }
+            }
+            Some(_) => CommitOutcome::Unchanged,
             None if !loaded.data.is_empty() => {
                 let id = session.create(loaded.data)?;
                 session.set_cookie(res, &id)?;
-                Ok(CommitOutcome::Created)
+                CommitOutcome::Created
             }
             None if destroy => {
                 session.clear_cookie(res);
-                Ok(CommitOutcome::Destroyed)
+                CommitOutcome::Destroyed
             }
-            None => Ok(CommitOutcome::Unchanged),
-        }
+            None if loaded.tossed => {
+                session.clear_cookie(res);
+                CommitOutcome::Cleared
+            }
+            None => CommitOutcome::Unchanged,
+        };
+        Ok(outcome)
     }
 
     /// Runs `f` on the data, loading it first if needed.
@@ -394,61 +502,27 @@ impl<S: Store> SessionHandle<'_, S> {
     }
 }
 
-/// The first candidate the store knows (expired ones are not known), or none.
+/// The session the request's cookies name: the one candidate the store knows
+/// (expired ones are not known). None if none is known, or if several are
+/// (cookie tossing): the commit then clears the cookie.
 fn load<S: Store>(session: &Session<S>, candidates: &[SessionId]) -> Result<Loaded, Error> {
-    for id in candidates {
-        if let Some(data) = session.get(id)? {
-            return Ok(Loaded {
-                id: Some(id.clone()),
-                data,
-            });
-        }
-        session.reject_unknown(id);
-    }
-    Ok(Loaded {
-        id: None,
-        data: Data::new(),
-    })
-}
-
-/// Replays `changes` on the stored session inside [`Store::update`] and rolls its
-/// idle timeout. `None` if the session is gone; otherwise whether its expiry
-/// moved. The closure starts afresh on every call, so a store that retries it
-/// (optimistic locking) gets the same result.
-fn write<S: Store>(
-    session: &Session<S>,
-    id: &SessionId,
-    changes: &[Change],
-) -> Result<Option<bool>, Error> {
     let now = session.clock().now();
-    let mut alive = false;
-    let mut rolled = false;
-    let mut too_large = None;
-    let found = session.store().update_at(id, now, &mut |record| {
-        alive = !record.is_expired(now);
-        rolled = false;
-        too_large = None;
-        if !alive {
-            return false;
-        }
-        // Applied in place: if the result is too large it is not stored, and
-        // the stored session keeps the data it had.
-        for change in changes {
-            change.apply(&mut record.data);
-        }
-        if let Err(e) = session.check_size(&record.data) {
-            too_large = Some(e);
-            return false;
-        }
-        let before = record.expires_at;
-        session.roll(record, now);
-        rolled = record.expires_at != before;
-        true
-    })?;
-    if let Some(e) = too_large {
-        return Err(e);
-    }
-    Ok((found && alive).then_some(rolled))
+    let found = session.find_among(candidates.iter().cloned(), now)?;
+    let tossed = matches!(found, Found::Several);
+    Ok(match found {
+        Found::One(id, record) => Loaded {
+            renew: session.renewal_due(&record, now),
+            id: Some(id),
+            data: record.data,
+            tossed,
+        },
+        Found::None | Found::Several => Loaded {
+            id: None,
+            data: Data::new(),
+            renew: false,
+            tossed,
+        },
+    })
 }
 
 fn read<T: DeserializeOwned>(key: &str, value: &Value) -> Result<T, Error> {

@@ -3,6 +3,7 @@
 //! [`SessionBuilder::on_rejection`]: crate::SessionBuilder::on_rejection
 
 use std::fmt;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::Arc;
 
 use crate::SessionId;
@@ -113,10 +114,16 @@ impl fmt::Debug for IdPrefix {
 
 /// The hook a [`Session`](crate::Session) reports rejections to.
 #[derive(Clone, Default)]
-pub(crate) struct RejectionHook(Option<Arc<dyn Fn(Rejection) + Send + Sync>>);
+pub(crate) struct RejectionHook(Option<Arc<Hook>>);
+
+/// The hook's type: `UnwindSafe` so that a `Session` is too, and a server may
+/// call it from inside `catch_unwind` without `AssertUnwindSafe`.
+type Hook = dyn Fn(Rejection) + Send + Sync + UnwindSafe + RefUnwindSafe;
 
 impl RejectionHook {
-    pub(crate) fn new(hook: impl Fn(Rejection) + Send + Sync + 'static) -> Self {
+    pub(crate) fn new(
+        hook: impl Fn(Rejection) + Send + Sync + UnwindSafe + RefUnwindSafe + 'static,
+    ) -> Self {
         RejectionHook(Some(Arc::new(hook)))
     }
 

@@ -1,5 +1,7 @@
 //! [`Session`], the one object a server keeps, and its [`SessionBuilder`].
 
+use std::fmt;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -20,6 +22,13 @@ pub const DEFAULT_ABSOLUTE_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60
 pub const DEFAULT_MAX_DATA_SIZE: usize = 64 * 1024;
 /// At most this many candidate IDs from one request reach the store.
 pub const MAX_CANDIDATES: usize = 4;
+/// Default share of the idle timeout that must pass before a read renews it:
+/// half ([`SessionBuilder::renew_after`]).
+pub const DEFAULT_RENEW_AFTER: f64 = 0.5;
+/// Deepest nesting of arrays and objects accepted in session data. Stores wrap
+/// the data in a record a level or two deeper, and JSON readers stop at 128:
+/// data nested this deep or less can always be read back.
+const MAX_DEPTH: usize = 64;
 /// Fresh IDs tried before giving up with [`Error::IdCollision`].
 const MAX_ID_ATTEMPTS: u32 = 4;
 /// Longest lifetime accepted at all: anything longer is a mistake.
@@ -64,17 +73,11 @@ const MAX_LIFETIME: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 /// [`update`](Session::update) and [`touch`](Session::touch)) and an absolute
 /// lifetime ([`DEFAULT_ABSOLUTE_LIFETIME`]) that activity never extends. An
 /// expired session is never returned, revived or updated.
-#[derive(Debug)]
 pub struct Session<S: Store = MemoryStore> {
     store: S,
-    cookie_name: String,
-    cookie_options: CookieOptions,
+    config: Config,
+    /// The clearing `Set-Cookie` value, rendered once at start-up.
     removal_cookie: String,
-    ttl: Option<Duration>,
-    absolute_lifetime: Option<Duration>,
-    max_data_size: usize,
-    clock: Clock,
-    on_rejection: RejectionHook,
 }
 
 /// Settings for a [`Session`]; [`build`](SessionBuilder::build) checks them all,
@@ -96,16 +99,75 @@ pub struct Session<S: Store = MemoryStore> {
 /// assert!(Session::builder().cookie_name("no spaces").build().is_err());
 /// # Ok::<(), http_session::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct SessionBuilder<S: Store = MemoryStore> {
     store: S,
+    config: Config,
+}
+
+/// What a [`Session`] and its [`SessionBuilder`] share: the settings, and their
+/// defaults in one place.
+#[derive(Clone)]
+struct Config {
     cookie_name: String,
     cookie_options: CookieOptions,
     ttl: Option<Duration>,
     absolute_lifetime: Option<Duration>,
+    /// Share of the idle timeout that must pass before a read renews it.
+    renew_after: f64,
     max_data_size: usize,
     clock: Clock,
     on_rejection: RejectionHook,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            cookie_name: DEFAULT_COOKIE_NAME.to_owned(),
+            cookie_options: CookieOptions::default(),
+            ttl: Some(DEFAULT_TTL),
+            absolute_lifetime: Some(DEFAULT_ABSOLUTE_LIFETIME),
+            renew_after: DEFAULT_RENEW_AFTER,
+            max_data_size: DEFAULT_MAX_DATA_SIZE,
+            clock: Clock::system(),
+            on_rejection: RejectionHook::default(),
+        }
+    }
+}
+
+/// Settings only: never an ID or session data.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("cookie_name", &self.cookie_name)
+            .field("cookie_options", &self.cookie_options)
+            .field("ttl", &self.ttl)
+            .field("absolute_lifetime", &self.absolute_lifetime)
+            .field("renew_after", &self.renew_after)
+            .field("max_data_size", &self.max_data_size)
+            .field("clock", &self.clock)
+            .field("on_rejection", &self.on_rejection)
+            .finish()
+    }
+}
+
+/// Shows the settings and the store's own `Debug` (the stores of this crate
+/// show counts and settings, never IDs or data).
+impl<S: Store + fmt::Debug> fmt::Debug for Session<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("store", &self.store)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store + fmt::Debug> fmt::Debug for SessionBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionBuilder")
+            .field("store", &self.store)
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 impl Session<MemoryStore> {
@@ -130,13 +192,7 @@ impl Session<MemoryStore> {
     pub fn builder() -> SessionBuilder<MemoryStore> {
         SessionBuilder {
             store: MemoryStore::new(),
-            cookie_name: DEFAULT_COOKIE_NAME.to_owned(),
-            cookie_options: CookieOptions::default(),
-            ttl: Some(DEFAULT_TTL),
-            absolute_lifetime: Some(DEFAULT_ABSOLUTE_LIFETIME),
-            max_data_size: DEFAULT_MAX_DATA_SIZE,
-            clock: Clock::system(),
-            on_rejection: RejectionHook::default(),
+            config: Config::default(),
         }
     }
 }
@@ -150,7 +206,7 @@ impl Default for Session<MemoryStore> {
 impl<S: Store> SessionBuilder<S> {
     /// The cookie's name (default `session_id`); must be an RFC 7230 token.
     pub fn cookie_name(mut self, name: &str) -> Self {
-        self.cookie_name = name.to_owned();
+        self.config.cookie_name = name.to_owned();
         self
     }
 
@@ -158,28 +214,58 @@ impl<S: Store> SessionBuilder<S> {
     pub fn store<T: Store>(self, store: T) -> SessionBuilder<T> {
         SessionBuilder {
             store,
-            cookie_name: self.cookie_name,
-            cookie_options: self.cookie_options,
-            ttl: self.ttl,
-            absolute_lifetime: self.absolute_lifetime,
-            max_data_size: self.max_data_size,
-            clock: self.clock,
-            on_rejection: self.on_rejection,
+            config: self.config,
         }
     }
 
     /// Idle timeout: a session unused for this long expires. `None` for none.
     /// Default [`DEFAULT_TTL`] (30 minutes); at least one second.
+    ///
+    /// "Used" means any request that reads or writes the session: writes roll
+    /// the timeout forward, and so do reads once part of it has passed (see
+    /// [`renew_after`](Self::renew_after)).
     pub fn ttl(mut self, ttl: impl Into<Option<Duration>>) -> Self {
-        self.ttl = ttl.into();
+        self.config.ttl = ttl.into();
         self
     }
 
     /// Absolute lifetime: a session expires this long after it was created,
-    /// however active. `None` for none. Default [`DEFAULT_ABSOLUTE_LIFETIME`]
-    /// (12 hours); at least one second.
+    /// however active, and regeneration does not restart it. `None` for none.
+    /// Default [`DEFAULT_ABSOLUTE_LIFETIME`] (12 hours); at least one second.
     pub fn absolute_lifetime(mut self, lifetime: impl Into<Option<Duration>>) -> Self {
-        self.absolute_lifetime = lifetime.into();
+        self.config.absolute_lifetime = lifetime.into();
+        self
+    }
+
+    /// When a read renews the idle timeout: once this share of it has passed
+    /// (default [`DEFAULT_RENEW_AFTER`], 0.5: when less than half is left).
+    ///
+    /// The cost is at most one store write per session per window (and, through
+    /// [`SessionHandle::commit`](crate::SessionHandle::commit), one `Set-Cookie`
+    /// that renews the cookie too), never past the absolute lifetime. `0.0`
+    /// renews on every read (a write per read); `1.0` never renews on reads, so
+    /// only writes and [`touch`](Session::touch) keep a session alive. Writes
+    /// always renew: they write anyway. From 0.0 to 1.0.
+    ///
+    /// ```
+    /// use http_session::{ManualClock, Session};
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let clock = ManualClock::new(SystemTime::now());
+    /// let session = Session::builder()
+    ///     .ttl(Duration::from_secs(30 * 60))
+    ///     .clock(clock.clock())
+    ///     .build()?; // renew_after(0.5), the default
+    /// let id = session.create(serde_json::json!({"user": "ana"}))?;
+    /// // Read every 10 minutes, never written: the session lives on.
+    /// for _ in 0..12 {
+    ///     clock.advance(Duration::from_secs(10 * 60));
+    ///     assert!(session.get(&id)?.is_some());
+    /// }
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn renew_after(mut self, share: f64) -> Self {
+        self.config.renew_after = share;
         self
     }
 
@@ -187,7 +273,7 @@ impl<S: Store> SessionBuilder<S> {
     /// SameSite=Lax`). `Max-Age` and `Expires` follow the session's lifetime
     /// unless set here.
     pub fn cookie_options(mut self, options: CookieOptions) -> Self {
-        self.cookie_options = options;
+        self.config.cookie_options = options;
         self
     }
 
@@ -195,13 +281,13 @@ impl<S: Store> SessionBuilder<S> {
     /// [`Session::create`] and [`Session::update`] refuse more with
     /// [`Error::DataTooLarge`].
     pub fn max_data_size(mut self, bytes: usize) -> Self {
-        self.max_data_size = bytes;
+        self.config.max_data_size = bytes;
         self
     }
 
     /// The clock that expiry is judged by (default: the system clock).
     pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
+        self.config.clock = clock;
         self
     }
 
@@ -231,16 +317,20 @@ impl<S: Store> SessionBuilder<S> {
     /// assert_eq!(guesses.load(Ordering::Relaxed), 1);
     /// # Ok::<(), http_session::Error>(())
     /// ```
-    pub fn on_rejection(mut self, hook: impl Fn(Rejection) + Send + Sync + 'static) -> Self {
-        self.on_rejection = RejectionHook::new(hook);
+    pub fn on_rejection(
+        mut self,
+        hook: impl Fn(Rejection) + Send + Sync + UnwindSafe + RefUnwindSafe + 'static,
+    ) -> Self {
+        self.config.on_rejection = RejectionHook::new(hook);
         self
     }
 
     /// Checks every setting and builds the session.
     pub fn build(self) -> Result<Session<S>, Error> {
+        let config = self.config;
         for (what, value) in [
-            ("ttl", self.ttl),
-            ("absolute_lifetime", self.absolute_lifetime),
+            ("ttl", config.ttl),
+            ("absolute_lifetime", config.absolute_lifetime),
         ] {
             match value {
                 Some(d) if d < Duration::from_secs(1) => {
@@ -255,7 +345,12 @@ impl<S: Store> SessionBuilder<S> {
                 _ => {}
             }
         }
-        if let Some(max_age) = self.cookie_options.max_age {
+        if !(0.0..=1.0).contains(&config.renew_after) {
+            return Err(Error::config(
+                "renew_after is a share of the idle timeout: from 0.0 to 1.0",
+            ));
+        }
+        if let Some(max_age) = config.cookie_options.max_age {
             if max_age < Duration::from_secs(1) {
                 return Err(Error::attribute(
                     "Max-Age",
@@ -263,52 +358,43 @@ impl<S: Store> SessionBuilder<S> {
                 ));
             }
         }
-        if self.max_data_size < 2 {
+        if config.max_data_size < 2 {
             return Err(Error::config("max_data_size must be at least 2 bytes ({})"));
         }
         // Rendering both cookies once proves the name and options are valid.
         cookie::serialize(
-            &self.cookie_name,
+            &config.cookie_name,
             SessionId::from_bytes([0; 32]).as_str(),
-            &self.cookie_options,
+            &config.cookie_options,
         )?;
-        let removal_cookie = cookie::serialize_removal(&self.cookie_name, &self.cookie_options)?;
+        let removal_cookie =
+            cookie::serialize_removal(&config.cookie_name, &config.cookie_options)?;
         Ok(Session {
             store: self.store,
-            cookie_name: self.cookie_name,
-            cookie_options: self.cookie_options,
+            config,
             removal_cookie,
-            ttl: self.ttl,
-            absolute_lifetime: self.absolute_lifetime,
-            max_data_size: self.max_data_size,
-            clock: self.clock,
-            on_rejection: self.on_rejection,
         })
     }
 }
 
 impl<S: Store> Session<S> {
-    /// A session on `store`, with cookie `session_id` and the secure defaults.
+    /// A session on `store`, with cookie `session_id` and the secure defaults:
+    /// the same as `Session::builder().store(store).build()`.
     ///
     /// ```
     /// use http_session::{MemoryStore, Session};
     /// let session = Session::with_store(MemoryStore::new());
     /// ```
     pub fn with_store(store: S) -> Session<S> {
-        let cookie_options = CookieOptions::default();
-        // The defaults are valid, so this rendering cannot fail.
-        let removal_cookie =
-            cookie::serialize_removal(DEFAULT_COOKIE_NAME, &cookie_options).unwrap_or_default();
+        let config = Config::default();
+        // The defaults are valid (a unit test builds them), so this rendering
+        // cannot fail.
+        let removal_cookie = cookie::serialize_removal(&config.cookie_name, &config.cookie_options)
+            .unwrap_or_default();
         Session {
             store,
-            cookie_name: DEFAULT_COOKIE_NAME.to_owned(),
-            cookie_options,
+            config,
             removal_cookie,
-            ttl: Some(DEFAULT_TTL),
-            absolute_lifetime: Some(DEFAULT_ABSOLUTE_LIFETIME),
-            max_data_size: DEFAULT_MAX_DATA_SIZE,
-            clock: Clock::system(),
-            on_rejection: RejectionHook::default(),
         }
     }
 
@@ -326,14 +412,17 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn create(&self, data: impl Serialize) -> Result<SessionId, Error> {
-        self.insert_new(|| {
-            let data = to_object(&data)?;
-            self.check_size(&data)?;
-            self.new_record(data)
-        })
+        let data = to_object(&data)?;
+        self.check_data(&data)?;
+        let now = self.config.clock.now();
+        let record = self.new_record(data, now, None)?;
+        self.insert_new(record)
     }
 
-    /// The data of session `id`, or `None` if it is unknown or expired.
+    /// The data of session `id`, or `None` if it is unknown or expired (and
+    /// then reported to the [`on_rejection`](SessionBuilder::on_rejection)
+    /// hook). Reading renews the idle timeout once part of it has passed
+    /// ([`SessionBuilder::renew_after`]).
     ///
     /// ```
     /// # let session = http_session::Session::new();
@@ -343,7 +432,15 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn get(&self, id: &SessionId) -> Result<Option<Data>, Error> {
-        Ok(self.load(id)?.map(|record| record.data))
+        let now = self.config.clock.now();
+        let found = match self.fetch(id, now)? {
+            Some(record) => self.renew(id, record, now)?,
+            None => None,
+        };
+        if found.is_none() {
+            self.reject_unknown(id);
+        }
+        Ok(found.map(|(record, _)| record.data))
     }
 
     /// Merges `data` (a JSON object) into session `id`, key by key, and rolls its
@@ -362,21 +459,12 @@ impl<S: Store> Session<S> {
     /// ```
     pub fn update(&self, id: &SessionId, data: impl Serialize) -> Result<bool, Error> {
         let patch = to_object(&data)?;
-        self.check_size(&patch)?;
-        let now = self.clock.now();
-        let mut outcome = Ok(true);
-        let found = self.store.update_at(id, now, &mut |record| {
-            outcome = self.merge(record, &patch, now);
-            matches!(outcome, Ok(true))
+        self.check_data(&patch)?;
+        let modified = self.modify(id, Renewal::Always, &mut |data| {
+            merge(data, &patch);
+            Ok(())
         })?;
-        match outcome {
-            Ok(true) => Ok(found),
-            Ok(false) => {
-                self.forget_expired(id);
-                Ok(false)
-            }
-            Err(e) => Err(e),
-        }
+        Ok(self.done(id, modified)?.is_some())
     }
 
     /// Changes session `id`'s data in place with `f`, atomically, and rolls its
@@ -388,7 +476,8 @@ impl<S: Store> Session<S> {
     /// [`Store::update`], so concurrent calls on one session never lose a change.
     /// If the data would end up too large, nothing changes and the error says so.
     /// A store may run `f` more than once (optimistic stores retry), so `f`
-    /// should compute only from the data it is given.
+    /// should compute only from the data it is given; the value returned is
+    /// the one from the run that was stored.
     ///
     /// ```
     /// # let session = http_session::Session::new();
@@ -407,40 +496,30 @@ impl<S: Store> Session<S> {
         id: &SessionId,
         mut f: impl FnMut(&mut Data) -> T,
     ) -> Result<Option<T>, Error> {
-        let now = self.clock.now();
-        let mut expired = false;
-        let mut outcome = Ok(None);
-        let found = self.store.update_at(id, now, &mut |record| {
-            expired = record.is_expired(now);
-            if expired {
-                return false;
-            }
-            let value = f(&mut record.data);
-            if let Err(too_large) = self.check_size(&record.data) {
-                // Not stored: the session keeps the data it had.
-                outcome = Err(too_large);
-                return false;
-            }
-            self.roll(record, now);
-            outcome = Ok(Some(value));
-            true
-        })?;
-        if found && expired {
-            self.forget_expired(id);
-        }
-        outcome
+        let modified = self.modify(id, Renewal::Always, &mut |data| Ok(f(data)))?;
+        Ok(self.done(id, modified)?.map(|(value, _)| value))
     }
 
     /// Deletes session `id` from the store and adds a `Set-Cookie` header that
     /// clears the cookie. If the store fails, the response is left untouched.
     ///
+    /// Take `id` from [`lookup`](Session::lookup), not from
+    /// [`id_from_request`](Session::id_from_request): the first well-formed
+    /// cookie may be a tossed one, and deleting it would leave the real session
+    /// alive.
+    ///
     /// ```
     /// use http_session::{Headers, Session};
     /// let session = Session::new();
     /// let id = session.create(serde_json::json!({"userId": "123"}))?;
+    /// let req = Headers::new().with("Cookie", &format!("session_id={id}"));
+    ///
+    /// // GET /logout
     /// let mut res = Headers::new();
-    /// session.delete(&id, &mut res)?;
-    /// assert_eq!(session.get(&id)?, None);
+    /// if let Some((id, _)) = session.lookup(&req)? {
+    ///     session.delete(&id, &mut res)?;
+    /// }
+    /// assert_eq!(session.from_request(&req)?, None);
     /// assert!(res.get("Set-Cookie").unwrap().starts_with("session_id=; Path=/; Max-Age=0;"));
     /// # Ok::<(), http_session::Error>(())
     /// ```
@@ -479,33 +558,19 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn set_cookie(&self, res: &mut impl Response, id: &SessionId) -> Result<(), Error> {
-        let options = &self.cookie_options;
-        let (mut max_age, mut expires) = (options.max_age, options.expires);
-        if max_age.is_none() && expires.is_none() {
-            if let Some(lifetime) = self.cookie_lifetime() {
-                let at = self
-                    .clock
-                    .now()
-                    .checked_add(lifetime)
-                    .ok_or(Error::TimeOverflow)?;
-                (max_age, expires) = (Some(lifetime), Some(at));
-            }
-        }
-        // The lifetime is stamped on a borrowed copy of the options: no clone.
-        let header = cookie::serialize_with_lifetime(
-            &self.cookie_name,
-            id.as_str(),
-            options,
-            max_age,
-            expires,
-        )?;
-        res.append_header("Set-Cookie", &header);
-        Ok(())
+        let options = &self.config.cookie_options;
+        let max_age = options.max_age.or(match options.expires {
+            None => self.cookie_lifetime(),
+            Some(_) => None,
+        });
+        self.append_cookie(res, id, options, max_age)
     }
 
-    /// Adds the `Set-Cookie` header for session `id` with exactly `options`, as
-    /// the seed's `setCookie(res, id, options)` does. Invalid options are an
-    /// error and no header is added.
+    /// Adds the `Set-Cookie` header for session `id` with `options`, as the
+    /// seed's `setCookie(res, id, options)` does. Invalid options are an error
+    /// and no header is added. A `Max-Age` gets the matching `Expires` (by the
+    /// session's clock) unless the options set one, for browsers that only
+    /// know `Expires`, the same as [`set_cookie`](Session::set_cookie) writes.
     ///
     /// ```
     /// use http_session::{cookie::CookieOptions, Headers, Session};
@@ -515,7 +580,8 @@ impl<S: Store> Session<S> {
     /// let id = session.create(serde_json::json!({}))?;
     /// let mut res = Headers::new();
     /// session.set_cookie_with(&mut res, &id, &CookieOptions::default().max_age(Duration::from_secs(3600)))?;
-    /// assert!(res.get("Set-Cookie").unwrap().contains("Max-Age=3600"));
+    /// let header = res.get("Set-Cookie").unwrap();
+    /// assert!(header.contains("; Max-Age=3600; Expires="));
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn set_cookie_with(
@@ -524,16 +590,20 @@ impl<S: Store> Session<S> {
         id: &SessionId,
         options: &CookieOptions,
     ) -> Result<(), Error> {
-        let header = cookie::serialize(&self.cookie_name, id.as_str(), options)?;
-        res.append_header("Set-Cookie", &header);
-        Ok(())
+        self.append_cookie(res, id, options, options.max_age)
     }
 
     /// The data of the session that the request's cookie names, or `None`.
     ///
-    /// Every `Cookie` header is read; each well-formed ID under the session's
-    /// cookie name is tried in order (at most [`MAX_CANDIDATES`]), and the first
-    /// one the store knows wins. Malformed values never reach the store.
+    /// Every `Cookie` header is read; each distinct well-formed ID under the
+    /// session's cookie name is looked up (at most [`MAX_CANDIDATES`]).
+    /// Malformed values never reach the store. Cookies that lead nowhere, and
+    /// a request whose cookies name two or more live sessions (cookie tossing:
+    /// then none is used), are reported to the
+    /// [`on_rejection`](SessionBuilder::on_rejection) hook. Reading renews the
+    /// idle timeout once part of it has passed ([`SessionBuilder::renew_after`]);
+    /// the cookie itself is renewed only where there is a response to renew it
+    /// in: use [`Session::handle`], whose commit sends it.
     ///
     /// ```
     /// use http_session::{Headers, Session};
@@ -548,34 +618,40 @@ impl<S: Store> Session<S> {
         Ok(self.lookup(req)?.map(|(_, data)| data))
     }
 
-    /// Like [`from_request`](Session::from_request), with the ID that matched.
-    ///
-    /// Cookies that lead nowhere are reported to the
-    /// [`on_rejection`](SessionBuilder::on_rejection) hook.
+    /// Like [`from_request`](Session::from_request), with the ID that matched:
+    /// the ID to pass to [`update`](Session::update),
+    /// [`regenerate`](Session::regenerate) or [`delete`](Session::delete).
     ///
     /// ```
     /// use http_session::{Headers, Session, SessionId};
     /// let session = Session::new();
     /// let id = session.create(serde_json::json!({"n": 1}))?;
-    /// // A stale cookie first (cookie tossing, path overlap): the known one wins.
+    /// // A stale cookie first (an old path, an expired session): the known one wins.
     /// let stale = SessionId::generate();
     /// let req = Headers::new().with("Cookie", &format!("session_id={stale}; session_id={id}"));
     /// let (found, data) = session.lookup(&req)?.unwrap();
-    /// assert_eq!((found, data["n"].as_i64()), (id, Some(1)));
+    /// assert_eq!((found, data["n"].as_i64()), (id.clone(), Some(1)));
+    ///
+    /// // Two live sessions in one request's cookies: a tossed cookie. Neither is used.
+    /// let other = session.create(serde_json::json!({"n": 2}))?;
+    /// let req = Headers::new().with("Cookie", &format!("session_id={other}; session_id={id}"));
+    /// assert_eq!(session.lookup(&req)?, None);
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn lookup(&self, req: &impl Request) -> Result<Option<(SessionId, Data)>, Error> {
-        for id in self.screen(req) {
-            if let Some(record) = self.load(&id)? {
-                return Ok(Some((id, record.data)));
-            }
-            self.reject_unknown(&id);
+        let now = self.config.clock.now();
+        match self.find(req, now)? {
+            Found::One(id, record) => Ok(self.renew(&id, record, now)?.map(|(r, _)| (id, r.data))),
+            Found::None | Found::Several => Ok(None),
         }
-        Ok(None)
     }
 
     /// The first well-formed session ID in the request's cookies, without asking
     /// the store whether it is known (the seed's `req.cookies.get("session_id")`).
+    ///
+    /// It may name no session, or a tossed cookie planted before the real one:
+    /// to act on the request's session, use [`lookup`](Session::lookup) (or
+    /// [`Session::handle`]), which returns the ID the store knows.
     ///
     /// ```
     /// use http_session::{Headers, Session, SessionId};
@@ -587,15 +663,22 @@ impl<S: Store> Session<S> {
     /// assert_eq!(session.id_from_request(&junk), None);
     /// ```
     pub fn id_from_request(&self, req: &impl Request) -> Option<SessionId> {
-        self.candidates(req).next()
+        self.cookie_values(req)
+            .filter_map(|value| value.parse::<SessionId>().ok())
+            .next()
     }
 
-    /// Moves session `id`'s data to a fresh ID, deletes the old one and sets the
-    /// new cookie; returns the new ID, or `None` if `id` is unknown or expired.
+    /// Moves session `id`'s data to a fresh ID and sets the new cookie; returns
+    /// the new ID, or `None` if `id` is unknown or expired.
     ///
     /// Call it on login and on every privilege change: an ID an attacker planted
-    /// or saw before login is worthless afterwards. The new session's idle timeout
-    /// and absolute lifetime start afresh.
+    /// or saw before login is worthless afterwards. The old record is taken out
+    /// of the store in one atomic step ([`Store::take`]) and the session goes on
+    /// under the fresh ID: nothing is written under the old ID, and of two
+    /// concurrent regenerations exactly one gets the session. The idle timeout
+    /// starts afresh; the absolute lifetime does not (regenerating cannot keep a
+    /// session alive past it). If the store fails after the old record was
+    /// taken out, the session is ended: the user logs in again.
     ///
     /// ```
     /// use http_session::{Headers, Session};
@@ -613,13 +696,12 @@ impl<S: Store> Session<S> {
         id: &SessionId,
         res: &mut impl Response,
     ) -> Result<Option<SessionId>, Error> {
-        let Some(old) = self.load(id)? else {
-            return Ok(None);
-        };
-        let new_id = self.insert_new(|| self.new_record(old.data.clone()))?;
-        self.store.delete(id)?;
-        self.set_cookie(res, &new_id)?;
-        Ok(Some(new_id))
+        let moved = self.move_to_fresh_id(id, &mut |_| Ok(()))?;
+        match &moved {
+            Some(new_id) => self.set_cookie(res, new_id)?,
+            None => self.reject_unknown(id),
+        }
+        Ok(moved)
     }
 
     /// Rolls session `id`'s idle timeout forward without changing its data;
@@ -633,19 +715,8 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn touch(&self, id: &SessionId) -> Result<bool, Error> {
-        let now = self.clock.now();
-        let mut alive = true;
-        let found = self.store.update_at(id, now, &mut |record| {
-            alive = !record.is_expired(now);
-            if alive {
-                self.roll(record, now);
-            }
-            alive
-        })?;
-        if found && !alive {
-            self.forget_expired(id);
-        }
-        Ok(found && alive)
+        let modified = self.modify(id, Renewal::Always, &mut |_| Ok(()))?;
+        Ok(self.done(id, modified)?.is_some())
     }
 
     /// The store.
@@ -655,43 +726,32 @@ impl<S: Store> Session<S> {
 
     /// The cookie's name.
     pub fn cookie_name(&self) -> &str {
-        &self.cookie_name
+        &self.config.cookie_name
     }
 
     /// The cookie options [`set_cookie`](Session::set_cookie) starts from.
     pub fn cookie_options(&self) -> &CookieOptions {
-        &self.cookie_options
+        &self.config.cookie_options
     }
 
     /// The idle timeout, if any.
     pub fn ttl(&self) -> Option<Duration> {
-        self.ttl
+        self.config.ttl
     }
 
     /// The absolute lifetime, if any.
     pub fn absolute_lifetime(&self) -> Option<Duration> {
-        self.absolute_lifetime
+        self.config.absolute_lifetime
     }
 
     /// The clock expiry is judged by.
     pub fn clock(&self) -> &Clock {
-        &self.clock
+        &self.config.clock
     }
 
     /// The largest session data accepted, in bytes of JSON.
     pub fn max_data_size(&self) -> usize {
-        self.max_data_size
-    }
-
-    /// The well-formed IDs under the session's cookie name, at most
-    /// [`MAX_CANDIDATES`] of them.
-    pub(crate) fn candidates<'r>(
-        &'r self,
-        req: &'r impl Request,
-    ) -> impl Iterator<Item = SessionId> + 'r {
-        self.cookie_values(req)
-            .filter_map(|value| value.parse::<SessionId>().ok())
-            .take(MAX_CANDIDATES)
+        self.config.max_data_size
     }
 
     /// The distinct IDs among the first [`MAX_CANDIDATES`] well-formed values of
@@ -711,34 +771,89 @@ impl<S: Store> Session<S> {
             }
         }
         if malformed {
-            self.on_rejection.report(Rejection::MalformedCookie);
+            self.config.on_rejection.report(Rejection::MalformedCookie);
         }
         ids.into_iter().flatten()
     }
 
     /// Reports a well-formed ID that named no live session.
     pub(crate) fn reject_unknown(&self, id: &SessionId) {
-        self.on_rejection.report(Rejection::unknown(id));
+        self.config.on_rejection.report(Rejection::unknown(id));
     }
 
     /// The values of every cookie named like the session's, in order.
     fn cookie_values<'r>(&'r self, req: &'r impl Request) -> impl Iterator<Item = &'r str> + 'r {
         req.header_values("cookie")
             .flat_map(cookie::parse)
-            .filter(|(name, _)| *name == self.cookie_name)
+            .filter(|(name, _)| *name == self.config.cookie_name)
             .map(|(_, value)| value)
     }
 
-    /// The live record of `id`; expiry is checked here too, so a store that
-    /// forgets it never revives a session.
-    fn load(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+    /// Which of `candidates` name live sessions. Each is asked (at most
+    /// [`MAX_CANDIDATES`]): the first known one is not enough, since two known
+    /// ones mean a tossed cookie. Unknown and unreadable ones are reported.
+    pub(crate) fn find_among(
+        &self,
+        candidates: impl IntoIterator<Item = SessionId>,
+        now: SystemTime,
+    ) -> Result<Found, Error> {
+        let mut found = Found::None;
+        for id in candidates {
+            let record = match self.fetch(&id, now) {
+                Ok(record) => record,
+                // A record that cannot be read back leads nowhere, like an
+                // unknown ID: the next candidate is tried.
+                Err(Error::CorruptRecord { .. }) => None,
+                Err(e) => return Err(e),
+            };
+            match (record, &found) {
+                (None, _) => self.reject_unknown(&id),
+                (Some(record), Found::None) => found = Found::One(id, record),
+                (Some(_), _) => found = Found::Several,
+            }
+        }
+        if matches!(found, Found::Several) {
+            self.config.on_rejection.report(Rejection::SeveralKnownIds);
+        }
+        Ok(found)
+    }
+
+    fn find(&self, req: &impl Request, now: SystemTime) -> Result<Found, Error> {
+        self.find_among(self.screen(req), now)
+    }
+
+    /// The live record of `id` as of `now`; expiry is checked here too, so a
+    /// store that forgets it never revives a session.
+    fn fetch(&self, id: &SessionId, now: SystemTime) -> Result<Option<Record>, Error> {
         match self.store.get(id)? {
-            Some(record) if record.is_expired(self.clock.now()) => {
+            Some(record) if record.is_expired(now) => {
                 self.forget_expired(id);
                 Ok(None)
             }
             other => Ok(other),
         }
+    }
+
+    /// `record`, just read for `id`, with its idle timeout renewed if a read is
+    /// due to renew it, and whether it was. `None` if the session went away
+    /// meanwhile.
+    pub(crate) fn renew(
+        &self,
+        id: &SessionId,
+        mut record: Record,
+        now: SystemTime,
+    ) -> Result<Option<(Record, bool)>, Error> {
+        if !self.renewal_due(&record, now) {
+            return Ok(Some((record, false)));
+        }
+        let modified = self.modify_at(id, now, Renewal::IfDue, &mut |_| Ok(()))?;
+        Ok(done_quietly(modified)?.map(|((), rolled)| {
+            if rolled {
+                // What the store now holds: `roll` computes the same.
+                record.expires_at = earliest(self.idle_deadline(now), record.deadline);
+            }
+            (record, rolled)
+        }))
     }
 
     /// Best-effort removal of a record found expired: the caller's answer is
@@ -747,13 +862,129 @@ impl<S: Store> Session<S> {
         let _ = self.store.delete(id);
     }
 
-    fn insert_new(
+    /// The one write path of an existing session: every change to a stored
+    /// session goes through here, inside [`Store::update`]. In order: expiry
+    /// check, `apply`, size and depth check, the idle timeout rolled (always, or
+    /// only when a read is due to renew it). The closure starts afresh on every
+    /// run, so a store that retries it (optimistic locking) gets the result of
+    /// the run it stored, and a store that reports the session gone is believed
+    /// whatever a discarded run computed.
+    pub(crate) fn modify<T>(
         &self,
-        mut make_record: impl FnMut() -> Result<Record, Error>,
-    ) -> Result<SessionId, Error> {
+        id: &SessionId,
+        renewal: Renewal,
+        apply: &mut dyn FnMut(&mut Data) -> Result<T, Error>,
+    ) -> Result<Modified<T>, Error> {
+        self.modify_at(id, self.config.clock.now(), renewal, apply)
+    }
+
+    fn modify_at<T>(
+        &self,
+        id: &SessionId,
+        now: SystemTime,
+        renewal: Renewal,
+        apply: &mut dyn FnMut(&mut Data) -> Result<T, Error>,
+    ) -> Result<Modified<T>, Error> {
+        let mut outcome: Option<Result<Modified<T>, Error>> = None;
+        let found = self.store.update_at(id, now, &mut |record| {
+            let (result, store) = self.step(record, now, renewal, apply);
+            outcome = Some(result);
+            store
+        })?;
+        match outcome {
+            // Expired by this session's clock, though the store still had it.
+            Some(Ok(Modified::Gone)) if found => {
+                self.forget_expired(id);
+                Ok(Modified::Gone)
+            }
+            Some(outcome) if found => outcome,
+            // No live record: whatever a discarded run computed does not count.
+            _ => Ok(Modified::Gone),
+        }
+    }
+
+    /// One run of [`modify`](Self::modify)'s closure: what it comes to, and
+    /// whether the store should store the record.
+    fn step<T>(
+        &self,
+        record: &mut Record,
+        now: SystemTime,
+        renewal: Renewal,
+        apply: &mut dyn FnMut(&mut Data) -> Result<T, Error>,
+    ) -> (Result<Modified<T>, Error>, bool) {
+        if record.is_expired(now) {
+            return (Ok(Modified::Gone), false);
+        }
+        // Applied in place: a result that is refused is not stored, and the
+        // stored session keeps the data it had.
+        let value = match apply(&mut record.data) {
+            Ok(value) => value,
+            Err(e) => return (Err(e), false),
+        };
+        if let Err(e) = self.check_data(&record.data) {
+            return (Ok(Modified::Refused(e)), false);
+        }
+        let before = record.expires_at;
+        if renewal == Renewal::Always || self.renewal_due(record, now) {
+            self.roll(record, now);
+        }
+        let rolled = record.expires_at != before;
+        let store = renewal == Renewal::Always || rolled;
+        (Ok(Modified::Done { value, rolled }), store)
+    }
+
+    /// [`modify`](Self::modify)'s outcome for a public ID-based call: the value
+    /// and whether the lifetime rolled, `None` if the session is gone (reported
+    /// as an unknown ID), or the refusal as an error.
+    pub(crate) fn done<T>(
+        &self,
+        id: &SessionId,
+        modified: Modified<T>,
+    ) -> Result<Option<(T, bool)>, Error> {
+        let done = done_quietly(modified)?;
+        if done.is_none() {
+            self.reject_unknown(id);
+        }
+        Ok(done)
+    }
+
+    /// Regeneration: takes session `id` out of the store in one atomic step,
+    /// applies `apply` to its data, and stores the result under a fresh ID with
+    /// the same absolute deadline. `None` if `id` names no live session (or a
+    /// concurrent regeneration or logout took it first).
+    ///
+    /// If `apply` fails or the result is refused (too large), the record is put
+    /// back as it was, unchanged: the request's error leaves the session alone.
+    pub(crate) fn move_to_fresh_id(
+        &self,
+        id: &SessionId,
+        apply: &mut dyn FnMut(&mut Data) -> Result<(), Error>,
+    ) -> Result<Option<SessionId>, Error> {
+        let now = self.config.clock.now();
+        let Some(old) = self.store.take(id)? else {
+            return Ok(None);
+        };
+        if old.is_expired(now) {
+            return Ok(None); // taken out all the same: it was dead
+        }
+        let mut data = old.data.clone();
+        let applied = apply(&mut data).and_then(|()| self.check_data(&data));
+        if let Err(e) = applied {
+            // Put back exactly what was there: the changes are never written
+            // under the old ID.
+            let _ = self.store.create(id, old);
+            return Err(e);
+        }
+        let record = self.new_record(data, now, Some(old.deadline))?;
+        self.insert_new(record).map(Some)
+    }
+
+    /// Stores `record` under a fresh ID, retrying on the (astronomically rare)
+    /// collision with an existing one.
+    fn insert_new(&self, record: Record) -> Result<SessionId, Error> {
         for _ in 0..MAX_ID_ATTEMPTS {
             let id = SessionId::generate();
-            if self.store.create(&id, make_record()?)? {
+            if self.store.create(&id, record.clone())? {
                 return Ok(id);
             }
         }
@@ -762,14 +993,28 @@ impl<S: Store> Session<S> {
         })
     }
 
-    fn new_record(&self, data: Data) -> Result<Record, Error> {
-        let now = self.clock.now();
-        let after = |d: Option<Duration>| {
-            d.map(|d| now.checked_add(d).ok_or(Error::TimeOverflow))
-                .transpose()
+    /// A record for `data` created at `now`: its deadline is `deadline` if
+    /// given (a regenerated session keeps its own), else `now` plus the
+    /// absolute lifetime.
+    fn new_record(
+        &self,
+        data: Data,
+        now: SystemTime,
+        deadline: Option<Option<SystemTime>>,
+    ) -> Result<Record, Error> {
+        let deadline = match deadline {
+            Some(kept) => kept,
+            None => self
+                .config
+                .absolute_lifetime
+                .map(|d| now.checked_add(d).ok_or(Error::TimeOverflow))
+                .transpose()?,
         };
-        let deadline = after(self.absolute_lifetime)?;
-        let idle = after(self.ttl)?;
+        let idle = self
+            .config
+            .ttl
+            .map(|d| now.checked_add(d).ok_or(Error::TimeOverflow))
+            .transpose()?;
         Ok(Record {
             data,
             expires_at: earliest(idle, deadline),
@@ -777,54 +1022,143 @@ impl<S: Store> Session<S> {
         })
     }
 
+    /// `now` plus the idle timeout, if there is one and it does not overflow.
+    fn idle_deadline(&self, now: SystemTime) -> Option<SystemTime> {
+        self.config.ttl.and_then(|ttl| now.checked_add(ttl))
+    }
+
     /// Rolls the idle timeout forward, never past the deadline.
-    pub(crate) fn roll(&self, record: &mut Record, now: SystemTime) {
-        if let Some(ttl) = self.ttl {
-            // An overflow keeps the old expiry: it can only be later than now+ttl
-            // if the clock is absurd, and then the old value is the safe one.
-            if let Some(idle) = now.checked_add(ttl) {
-                record.expires_at = earliest(Some(idle), record.deadline);
-            }
+    fn roll(&self, record: &mut Record, now: SystemTime) {
+        // An overflow keeps the old expiry: it can only be later than now+ttl
+        // if the clock is absurd, and then the old value is the safe one.
+        if let Some(idle) = self.idle_deadline(now) {
+            record.expires_at = earliest(Some(idle), record.deadline);
         }
     }
 
-    /// Merges `patch` into `record`; `Ok(false)` if it had expired; an error if
-    /// the result is too large (the caller then does not store it).
-    fn merge(&self, record: &mut Record, patch: &Data, now: SystemTime) -> Result<bool, Error> {
-        if record.is_expired(now) {
-            return Ok(false);
-        }
-        for (key, value) in patch {
-            match record.data.get_mut(key) {
-                Some(slot) => slot.clone_from(value),
-                None => {
-                    record.data.insert(key.clone(), value.clone());
-                }
-            }
-        }
-        self.check_size(&record.data)?;
-        self.roll(record, now);
-        Ok(true)
+    /// Whether a read at `now` should renew `record`'s idle timeout: the set
+    /// share of it has passed, and renewing would move the expiry at all (not
+    /// when the absolute deadline already caps it).
+    pub(crate) fn renewal_due(&self, record: &Record, now: SystemTime) -> bool {
+        let (Some(ttl), Some(expires_at)) = (self.config.ttl, record.expires_at) else {
+            return false;
+        };
+        let left = expires_at.duration_since(now).unwrap_or_default();
+        let renew_when_left = ttl.mul_f64(1.0 - self.config.renew_after);
+        left <= renew_when_left
+            && earliest(self.idle_deadline(now), record.deadline)
+                .is_some_and(|renewed| renewed > expires_at)
     }
 
-    pub(crate) fn check_size(&self, data: &Data) -> Result<(), Error> {
-        if let Some(size) = crate::data::len_over(data, self.max_data_size) {
-            return Err(Error::DataTooLarge {
-                size,
-                limit: self.max_data_size,
-            });
+    /// Refuses data that is too large, or nested too deeply to be read back.
+    pub(crate) fn check_data(&self, data: &Data) -> Result<(), Error> {
+        let limit = self.config.max_data_size;
+        if let Some(size) = crate::data::len_over(data, limit) {
+            return Err(Error::DataTooLarge { size, limit });
         }
+        if crate::data::nested_deeper_than(data, MAX_DEPTH) {
+            return Err(Error::DataTooDeep { limit: MAX_DEPTH });
+        }
+        Ok(())
+    }
+
+    /// Adds a `Set-Cookie` for `id` with `options`, `max_age`, and the
+    /// options' `Expires` or else the one `max_age` comes to by the clock.
+    fn append_cookie(
+        &self,
+        res: &mut impl Response,
+        id: &SessionId,
+        options: &CookieOptions,
+        max_age: Option<Duration>,
+    ) -> Result<(), Error> {
+        let expires = match (options.expires, max_age) {
+            (Some(at), _) => Some(at),
+            (None, Some(age)) => Some(
+                self.config
+                    .clock
+                    .now()
+                    .checked_add(age)
+                    .ok_or(Error::TimeOverflow)?,
+            ),
+            (None, None) => None,
+        };
+        // The lifetime is stamped on a borrowed copy of the options: no clone.
+        let header = cookie::serialize_with_lifetime(
+            &self.config.cookie_name,
+            id.as_str(),
+            options,
+            max_age,
+            expires,
+        )?;
+        res.append_header("Set-Cookie", &header);
         Ok(())
     }
 
     /// How long a freshly set cookie should live: the idle timeout, or the
     /// absolute lifetime if shorter or alone, capped at 400 days.
     fn cookie_lifetime(&self) -> Option<Duration> {
-        let lifetime = match (self.ttl, self.absolute_lifetime) {
+        let lifetime = match (self.config.ttl, self.config.absolute_lifetime) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         lifetime.map(|d| d.min(MAX_COOKIE_LIFETIME))
+    }
+}
+
+/// What [`Session::find_among`] found among a request's candidate IDs.
+pub(crate) enum Found {
+    /// None of them names a live session.
+    None,
+    /// Exactly one does.
+    One(SessionId, Record),
+    /// Two or more do: a tossed cookie, so none is used.
+    Several,
+}
+
+/// When [`Session::modify`] rolls the idle timeout forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Renewal {
+    /// On every write: writes store the record anyway.
+    Always,
+    /// Only when a read is due to renew it; otherwise nothing is written.
+    IfDue,
+}
+
+/// What [`Session::modify`] did.
+pub(crate) enum Modified<T> {
+    /// No live session under the ID (unknown, expired, or removed meanwhile).
+    Gone,
+    /// The change was refused (too large, too deep): nothing was stored.
+    Refused(Error),
+    /// Stored; `value` is what the stored run of the closure returned, and
+    /// `rolled` whether the idle timeout moved (the cookie should follow).
+    Done {
+        /// What the closure returned.
+        value: T,
+        /// Whether the expiry moved.
+        rolled: bool,
+    },
+}
+
+/// Merges `patch` into `data`, key by key.
+fn merge(data: &mut Data, patch: &Data) {
+    for (key, value) in patch {
+        match data.get_mut(key) {
+            Some(slot) => slot.clone_from(value),
+            None => {
+                data.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// [`Session::modify`]'s outcome as the value and whether the lifetime rolled,
+/// `None` if the session is gone, or the refusal as an error.
+pub(crate) fn done_quietly<T>(modified: Modified<T>) -> Result<Option<(T, bool)>, Error> {
+    match modified {
+        Modified::Done { value, rolled } => Ok(Some((value, rolled))),
+        Modified::Gone => Ok(None),
+        Modified::Refused(e) => Err(e),
     }
 }
 

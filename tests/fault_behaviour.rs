@@ -168,6 +168,11 @@ impl FailingStore {
         self.calls.load(Ordering::SeqCst)
     }
 
+    /// Sessions held, counted without a (failing) store call.
+    fn inner_len(&self) -> usize {
+        self.inner.len()
+    }
+
     fn check(&self) -> Result<(), Error> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
         if n >= self.fail_from.load(Ordering::SeqCst) {
@@ -204,6 +209,10 @@ impl Store for FailingStore {
     fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
         self.check()?;
         self.inner.create(id, record)
+    }
+    fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        self.check()?;
+        self.inner.take(id)
     }
     fn purge_expired(&self) -> Result<usize, Error> {
         self.check()?;
@@ -299,14 +308,25 @@ fn login_with_a_failing_store_sets_no_cookie() {
 }
 
 #[test]
-fn regenerate_with_a_failing_store_sets_no_cookie_and_keeps_the_old_session() {
+fn regenerate_with_a_failing_store_sets_no_cookie_and_never_forks() {
     at_every_failure_point(
         |session, id, res| {
+            let before = session.store().inner_len();
             let outcome = session.regenerate(id, res);
             if outcome.is_err() {
-                // The user's current cookie still works: nothing was lost.
+                // Failed before the old record was taken out: the user's
+                // cookie still works, unchanged. After: the session ended
+                // (fail closed: the user logs in again). Never both, never a
+                // second copy.
                 session.store().heal();
-                assert_eq!(session.get(id).unwrap().unwrap()["user"], "ana");
+                let after = session.store().inner_len();
+                match session.get(id).unwrap() {
+                    Some(data) => {
+                        assert_eq!(data["user"], "ana");
+                        assert_eq!(after, before);
+                    }
+                    None => assert_eq!(after, before - 1),
+                }
             }
             outcome.map(|new| assert!(new.is_some()))
         },

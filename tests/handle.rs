@@ -33,6 +33,9 @@ fn clocked_session() -> (ManualClock, Session) {
         .clock(clock.clock())
         .store(MemoryStore::builder().clock(clock.clock()).build())
         .ttl(Duration::from_secs(60))
+        // Reads never renew here, so expiry times are exact; renewal on reads
+        // has tests of its own (tests/renewal.rs).
+        .renew_after(1.0)
         .build()
         .unwrap();
     (clock, session)

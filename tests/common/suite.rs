@@ -292,6 +292,7 @@ pub fn expiry(make: Make) {
         .store(Arc::clone(&f.store))
         .clock(clock.clock())
         .ttl(Duration::from_secs(60))
+        .renew_after(1.0) // reads do not renew: the expiry below is exact
         .build()
         .unwrap();
     let id = session.create(json!({"user": "ana"})).unwrap();
