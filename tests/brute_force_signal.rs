@@ -153,3 +153,23 @@ fn the_per_request_handle_reports_too() {
     );
     assert!(reports.lock().unwrap().is_empty());
 }
+
+/// Guessing through the ID-based calls is reported too, not only through
+/// `from_request`: each call with an unknown ID is one report.
+#[test]
+fn id_based_calls_report_unknown_ids() {
+    let (session, reports) = watched_session();
+    let probes: Vec<SessionId> = (0..100).map(|_| SessionId::generate()).collect();
+    for id in &probes {
+        assert_eq!(session.get(id).unwrap(), None);
+        assert!(!session.update(id, json!({"x": 1})).unwrap());
+        assert_eq!(session.update_with(id, |_| ()).unwrap(), None);
+        assert!(!session.touch(id).unwrap());
+        assert_eq!(session.regenerate(id, &mut Headers::new()).unwrap(), None);
+    }
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 5 * probes.len());
+    for (report, id) in reports.chunks(5).zip(&probes) {
+        assert_eq!(report, [Rejection::unknown(id); 5]);
+    }
+}

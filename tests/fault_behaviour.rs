@@ -431,3 +431,23 @@ fn handle_commit_with_a_failing_store_sets_no_cookie() {
         |session, id, _| gone(session, id),
     );
 }
+
+/// A server that wraps handlers in `catch_unwind` can capture the shared
+/// session (and its builder) without `AssertUnwindSafe`.
+#[test]
+fn a_session_can_be_used_inside_catch_unwind() {
+    fn unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>(_: &T) {}
+    let session = Session::builder()
+        .clock(http_session::Clock::from_fn(std::time::SystemTime::now))
+        .on_rejection(|_| {})
+        .build()
+        .unwrap();
+    unwind_safe(&session);
+    unwind_safe(&Session::builder());
+    let dir = tempfile::tempdir().unwrap();
+    unwind_safe(&Session::with_store(
+        http_session::FileStore::open(dir.path().join("s")).unwrap(),
+    ));
+    let served = catch_unwind(|| session.create(json!({"user": "ana"})).map(|_| ()));
+    assert!(matches!(served, Ok(Ok(()))));
+}

@@ -230,6 +230,8 @@ pub struct CountingStore<S> {
     pub inner: S,
     pub gets: AtomicUsize,
     pub writes: AtomicUsize,
+    /// Updates whose closure asked to store its change.
+    pub stored: AtomicUsize,
 }
 
 impl<S> CountingStore<S> {
@@ -238,7 +240,13 @@ impl<S> CountingStore<S> {
             inner,
             gets: AtomicUsize::new(0),
             writes: AtomicUsize::new(0),
+            stored: AtomicUsize::new(0),
         }
+    }
+
+    /// Updates that stored a change.
+    pub fn updates(&self) -> usize {
+        self.stored.load(Ordering::SeqCst)
     }
 
     pub fn gets(&self) -> usize {
@@ -274,7 +282,13 @@ impl<S: Store> Store for CountingStore<S> {
         f: &mut dyn FnMut(&mut Record) -> bool,
     ) -> Result<bool, Error> {
         self.writes.fetch_add(1, Ordering::SeqCst);
-        self.inner.update(id, f)
+        self.inner.update(id, &mut |record| {
+            let store = f(record);
+            if store {
+                self.stored.fetch_add(1, Ordering::SeqCst);
+            }
+            store
+        })
     }
     fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
         self.writes.fetch_add(1, Ordering::SeqCst);
