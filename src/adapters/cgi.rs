@@ -30,6 +30,7 @@
 
 use std::io::{self, Read, Write};
 
+use super::{is_field_value, is_token};
 use crate::{Headers, Request, Response};
 
 /// A CGI request: the meta-variables the web server passed in the environment.
@@ -292,11 +293,11 @@ impl CgiResponse {
             ));
         }
         for (name, value) in self.headers.iter() {
-            if name.is_empty() || !name.bytes().all(is_token_byte) {
+            if !is_token(name) {
                 return invalid(format!("header name {name:?} is not a token"));
             }
             // No value in the message: it may be a session cookie.
-            if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            if !is_field_value(value) {
                 return invalid(format!(
                     "the value of header {name} holds a line break or control character"
                 ));
@@ -313,10 +314,6 @@ impl Response for CgiResponse {
     fn append_header(&mut self, name: &str, value: &str) {
         self.headers.append_header(name, value);
     }
-}
-
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 fn reason(status: u16) -> &'static str {
