@@ -33,6 +33,9 @@ use std::io::{self, Read, Write};
 use super::{is_field_value, is_token};
 use crate::{Headers, Request, Response};
 
+/// What [`CgiRequest::read_body`] reserves before the body's bytes arrive.
+const INITIAL_BODY_CAPACITY: usize = 8 * 1024;
+
 /// A CGI request: the meta-variables the web server passed in the environment.
 ///
 /// Header `Name-Here` is read from meta-variable `HTTP_NAME_HERE`
@@ -121,7 +124,8 @@ impl CgiRequest {
 
     /// Reads the request body (`CONTENT_LENGTH` bytes) from `input`, normally
     /// stdin. A body longer than `limit`, or shorter than announced, is an error;
-    /// no `CONTENT_LENGTH` means no body.
+    /// no `CONTENT_LENGTH` means no body. Memory grows with the bytes that
+    /// arrive, never to the length announced ahead of them.
     ///
     /// ```
     /// use http_session::CgiRequest;
@@ -142,9 +146,11 @@ impl CgiRequest {
                 format!("request body of {length} bytes is over the limit of {limit}"),
             ));
         }
-        let mut body = Vec::with_capacity(length);
-        // `length` fits in usize and came from `limit`'s range: u64 cannot overflow.
-        input.take(length as u64).read_to_end(&mut body)?;
+        // The buffer grows as bytes arrive: `CONTENT_LENGTH` is only a claim,
+        // and reserving it up front would let a 4-byte body claim a terabyte.
+        let mut body = Vec::with_capacity(length.min(INITIAL_BODY_CAPACITY));
+        let announced = u64::try_from(length).unwrap_or(u64::MAX);
+        input.take(announced).read_to_end(&mut body)?;
         if body.len() < length {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
