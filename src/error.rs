@@ -32,11 +32,16 @@ pub enum Error {
     Serialize(serde_json::Error),
     /// A session value could not be read as the type asked for
     /// ([`SessionHandle::get`](crate::SessionHandle::get)); the value is left as it was.
+    ///
+    /// Only the value's JSON kind is kept, never its text nor serde's message
+    /// (which quotes it): session values are secrets (a CSRF token, a name).
     Deserialize {
         /// The key whose value did not fit.
         key: String,
-        /// What serde found wrong.
-        source: serde_json::Error,
+        /// The JSON kind of the stored value, such as `"a string"`.
+        found: &'static str,
+        /// The Rust type asked for, as [`std::any::type_name`] gives it.
+        expected: &'static str,
     },
     /// The session's data would grow past the configured size limit.
     DataTooLarge {
@@ -124,6 +129,16 @@ impl Error {
     pub(crate) fn attribute(attribute: &'static str, reason: &'static str) -> Self {
         Error::InvalidCookieAttribute { attribute, reason }
     }
+
+    /// [`Error::Deserialize`] for `value` under `key`, read as `T`: the value's
+    /// kind and the type's name, never the value itself.
+    pub(crate) fn deserialize<T>(key: &str, value: &serde_json::Value) -> Self {
+        Error::Deserialize {
+            key: key.to_owned(),
+            found: json_kind(value),
+            expected: std::any::type_name::<T>(),
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -135,9 +150,13 @@ impl fmt::Display for Error {
                  wrap it in a struct or a map"
             ),
             Error::Serialize(e) => write!(f, "session data could not be serialized: {e}"),
-            Error::Deserialize { key, source } => write!(
+            Error::Deserialize {
+                key,
+                found,
+                expected,
+            } => write!(
                 f,
-                "session value {key:?} does not have the shape of the type asked for ({source}); \
+                "session value {key:?} ({found}) could not be read as {expected}; \
                  read it as serde_json::Value or fix the type"
             ),
             Error::DataTooLarge { size, limit } => write!(
@@ -187,10 +206,21 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Serialize(e) => Some(e),
-            Error::Deserialize { source, .. } => Some(source),
             Error::Store { source, .. } => Some(source.as_ref()),
             _ => None,
         }
+    }
+}
+
+/// The kind of a JSON value, for messages that must not quote the value.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }
 

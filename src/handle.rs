@@ -526,10 +526,8 @@ fn load<S: Store>(session: &Session<S>, candidates: &[SessionId]) -> Result<Load
 }
 
 fn read<T: DeserializeOwned>(key: &str, value: &Value) -> Result<T, Error> {
-    T::deserialize(value).map_err(|source| Error::Deserialize {
-        key: key.to_owned(),
-        source,
-    })
+    // serde's message quotes the value: the error keeps only its kind.
+    T::deserialize(value).map_err(|_| Error::deserialize::<T>(key, value))
 }
 
 impl<S: Store> fmt::Debug for SessionHandle<'_, S> {

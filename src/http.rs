@@ -47,6 +47,11 @@ pub trait Request {
 pub trait Response {
     /// Adds a header, keeping any of the same name already present
     /// (`Set-Cookie` must never be merged into one line).
+    ///
+    /// A header whose name is not a token, or whose value holds CR, LF, NUL or
+    /// another control character but tab, must never reach the wire, where it
+    /// would split the response: the server adapters of this crate drop it
+    /// (or, for `CgiResponse`, refuse to write the response).
     fn append_header(&mut self, name: &str, value: &str);
 }
 

@@ -94,12 +94,18 @@ fn corrupt_files_are_errors_for_their_id_only() {
             store.create(&id, record(1)).is_err(),
             "create does not paper over it"
         );
+        let err = store.take(&id).unwrap_err();
+        assert!(matches!(err, Error::CorruptRecord { .. }), "{err}");
         assert_eq!(
             fs::read(store.path_of(&id)).unwrap(),
             bytes,
             "left as it was"
         );
-        assert_eq!(store.purge_expired().unwrap(), 0, "purge skips it");
+        assert_eq!(
+            store.purge_expired().unwrap(),
+            0,
+            "purge skips it while fresh"
+        );
         assert!(store.path_of(&id).exists());
         // Deleting the session removes the bad file.
         store.delete(&id).unwrap();
@@ -153,6 +159,56 @@ fn foreign_files_are_left_alone() {
     // Reading the ID whose "file" is a directory is an error, not a panic.
     let id = SessionId::from_bytes([0xEF; 32]);
     assert!(store.get(&id).is_err());
+}
+
+/// A session file that does not parse can never be read back: the purge
+/// deletes it once its modification time is 12 hours old (the default
+/// absolute lifetime) by the store's clock, and leaves younger ones to be
+/// reported.
+#[test]
+fn purge_removes_corrupt_files_once_12_hours_old() {
+    const HOUR: Duration = Duration::from_secs(3600);
+    let clock = ManualClock::new(SystemTime::now());
+    let tmp = tempfile::tempdir().unwrap();
+    let store = FileStore::builder(tmp.path())
+        .clock(clock.clock())
+        .build()
+        .unwrap();
+    let good = SessionId::generate();
+    store.set(&good, record(1)).unwrap();
+    let corrupt = |hours_ago: u32| {
+        let id = SessionId::generate();
+        let path = store.path_of(&id);
+        fs::write(&path, b"{\"data\":{\"n\":1}").unwrap(); // truncated
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(clock.now() - HOUR * hours_ago)
+            .unwrap();
+        id
+    };
+    let old = corrupt(13);
+    let younger = corrupt(11);
+    let fresh = corrupt(0);
+    assert_eq!(store.purge_expired().unwrap(), 1, "the 13-hour-old one");
+    assert!(!store.path_of(&old).exists());
+    assert_eq!(store.get(&old).unwrap(), None);
+    assert!(matches!(
+        store.get(&younger),
+        Err(Error::CorruptRecord { .. })
+    ));
+    assert!(store.path_of(&fresh).exists());
+
+    clock.advance(2 * HOUR);
+    assert_eq!(store.purge_expired().unwrap(), 1, "now 13 hours old too");
+    assert!(!store.path_of(&younger).exists());
+    assert!(store.path_of(&fresh).exists(), "2 hours old: kept");
+    assert_eq!(
+        store.get(&good).unwrap(),
+        Some(record(1)),
+        "live record kept"
+    );
 }
 
 #[test]

@@ -429,3 +429,94 @@ fn restart_while_connections_sit_idle_is_invisible_to_callers() {
     assert_eq!(store.get(&ids[0]).unwrap(), Some(record(2)));
     println!("Redis restarted under idle pooled connections: first call ok in {first:?}");
 }
+
+/// A value this store's clock calls expired while Redis still holds it
+/// (clock skew between servers): `take` deletes it and returns `None`. A
+/// corrupt value is an error, and taken out all the same.
+#[test]
+fn take_deletes_what_it_does_not_hand_out() {
+    let clock = ManualClock::new(SystemTime::now());
+    let prefix = unique_prefix();
+    let _cleanup = KeyCleanup::new(SHARED_URL, &prefix);
+    let store = RedisStore::builder(SHARED_URL)
+        .prefix(&prefix)
+        .clock(clock.clock())
+        .build()
+        .unwrap();
+    let exists = |key: &str| -> bool {
+        redis::cmd("EXISTS")
+            .arg(key)
+            .query(&mut connect(SHARED_URL))
+            .unwrap()
+    };
+    let skewed = SessionId::generate();
+    store
+        .set(
+            &skewed,
+            Record::expiring(record(1).data, clock.now() + Duration::from_secs(60)),
+        )
+        .unwrap();
+    clock.advance(Duration::from_secs(61));
+    assert!(exists(&store.key_of(&skewed)), "Redis's clock: still live");
+    assert_eq!(store.take(&skewed).unwrap(), None);
+    assert!(!exists(&store.key_of(&skewed)), "deleted anyway");
+
+    let corrupt = SessionId::generate();
+    let _: () = redis::cmd("SET")
+        .arg(store.key_of(&corrupt))
+        .arg("not json")
+        .query(&mut connect(SHARED_URL))
+        .unwrap();
+    let err = store.take(&corrupt).unwrap_err();
+    assert!(matches!(err, Error::CorruptRecord { .. }), "{err}");
+    assert!(!exists(&store.key_of(&corrupt)));
+}
+
+/// A take on a pooled connection that died while idle (Redis restarted) is
+/// retried on a fresh one. The dead try may have run before the connection
+/// died, so a retry that finds nothing is an error, never a silent `None`;
+/// a retry that finds the session hands it out.
+#[test]
+fn take_after_a_restart_under_idle_connections_never_loses_a_session_silently() {
+    let mut server = PrivateRedis::start();
+    let store = fault_store(&server);
+    let fill_pool = || {
+        thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for n in 0..20 {
+                        store.set(&SessionId::generate(), record(n)).unwrap();
+                    }
+                });
+            }
+        })
+    };
+
+    // The restart emptied Redis: the retry finds nothing, which is ambiguous.
+    let gone = SessionId::generate();
+    store.set(&gone, record(1)).unwrap();
+    fill_pool();
+    server.kill();
+    server.restart();
+    let err = store.take(&gone).unwrap_err();
+    assert!(matches!(err, Error::Store { .. }), "{err}");
+    assert!(err.to_string().contains("taking a session"), "{err}");
+    assert_eq!(
+        store.take(&gone).unwrap(),
+        None,
+        "a fresh connection: a clear None"
+    );
+
+    // The session is there after the restart: the retry hands it out.
+    fill_pool();
+    server.kill();
+    server.restart();
+    let kept = SessionId::generate();
+    let _: () = redis::cmd("SET")
+        .arg(store.key_of(&kept))
+        .arg(record(2).encode().unwrap())
+        .query(&mut connect(&server.url()))
+        .unwrap();
+    assert_eq!(store.take(&kept).unwrap(), Some(record(2)));
+    assert_eq!(store.get(&kept).unwrap(), None);
+}

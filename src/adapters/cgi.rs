@@ -30,29 +30,37 @@
 
 use std::io::{self, Read, Write};
 
+use super::{is_field_value, is_token};
 use crate::{Headers, Request, Response};
+
+/// What [`CgiRequest::read_body`] reserves before the body's bytes arrive.
+const INITIAL_BODY_CAPACITY: usize = 8 * 1024;
 
 /// A CGI request: the meta-variables the web server passed in the environment.
 ///
 /// Header `Name-Here` is read from meta-variable `HTTP_NAME_HERE`
 /// (`Content-Type` and `Content-Length` from `CONTENT_TYPE` and
-/// `CONTENT_LENGTH`), as RFC 3875 maps them. Web servers join a repeated header
-/// into one variable with commas, so [`header_values`](Request::header_values)
-/// splits `Cookie` at commas again (session IDs never contain one).
+/// `CONTENT_LENGTH`), as RFC 3875 maps them. A variable holds one value, so
+/// [`header_values`](Request::header_values) yields it whole: `HTTP_COOKIE` is
+/// never split at commas. A comma belongs to the cookie value it stands in, as
+/// browsers read it (RFC 6265bis §5.6: a value runs to `;`) and as
+/// [`cookie::parse`](crate::cookie::parse) does; splitting there would let
+/// `pref=x,__Host-sid=…` pass a forged `__Host-` cookie.
 ///
 /// ```
-/// use http_session::{CgiRequest, Request};
+/// use http_session::{cookie, CgiRequest, Request};
 ///
 /// let request = CgiRequest::from_vars([
 ///     ("REQUEST_METHOD", "POST"),
 ///     ("PATH_INFO", "/login"),
-///     ("HTTP_COOKIE", "theme=dark, session_id=abc"),
+///     ("HTTP_COOKIE", "theme=dark; pref=a,session_id=abc"),
 ///     ("HTTP_X_FORWARDED_FOR", "10.0.0.1"),
 /// ]);
 /// assert_eq!(request.method(), "POST");
 /// assert_eq!(request.path_info(), "/login");
 /// assert_eq!(request.header("x-forwarded-for"), Some("10.0.0.1"));
-/// assert_eq!(request.header_values("Cookie").collect::<Vec<_>>(), ["theme=dark", " session_id=abc"]);
+/// let cookies: Vec<_> = request.header_values("Cookie").flat_map(cookie::parse).collect();
+/// assert_eq!(cookies, [("theme", "dark"), ("pref", "a,session_id=abc")]);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CgiRequest {
@@ -116,7 +124,8 @@ impl CgiRequest {
 
     /// Reads the request body (`CONTENT_LENGTH` bytes) from `input`, normally
     /// stdin. A body longer than `limit`, or shorter than announced, is an error;
-    /// no `CONTENT_LENGTH` means no body.
+    /// no `CONTENT_LENGTH` means no body. Memory grows with the bytes that
+    /// arrive, never to the length announced ahead of them.
     ///
     /// ```
     /// use http_session::CgiRequest;
@@ -137,9 +146,11 @@ impl CgiRequest {
                 format!("request body of {length} bytes is over the limit of {limit}"),
             ));
         }
-        let mut body = Vec::with_capacity(length);
-        // `length` fits in usize and came from `limit`'s range: u64 cannot overflow.
-        input.take(length as u64).read_to_end(&mut body)?;
+        // The buffer grows as bytes arrive: `CONTENT_LENGTH` is only a claim,
+        // and reserving it up front would let a 4-byte body claim a terabyte.
+        let mut body = Vec::with_capacity(length.min(INITIAL_BODY_CAPACITY));
+        let announced = u64::try_from(length).unwrap_or(u64::MAX);
+        input.take(announced).read_to_end(&mut body)?;
         if body.len() < length {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -178,16 +189,10 @@ fn names_header(var: &str, header: &str) -> bool {
             .all(|(v, h)| v == h.to_ascii_uppercase() || (v == b'_' && h == b'-'))
 }
 
+/// One value per header: the meta-variable, whole (no comma splitting).
 impl Request for CgiRequest {
     fn header(&self, name: &str) -> Option<&str> {
         self.meta_variable(name)
-    }
-
-    fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        let is_cookie = name.eq_ignore_ascii_case("cookie");
-        self.meta_variable(name)
-            .into_iter()
-            .flat_map(move |value| value.split(move |c| is_cookie && c == ','))
     }
 }
 
@@ -294,11 +299,11 @@ impl CgiResponse {
             ));
         }
         for (name, value) in self.headers.iter() {
-            if name.is_empty() || !name.bytes().all(is_token_byte) {
+            if !is_token(name) {
                 return invalid(format!("header name {name:?} is not a token"));
             }
             // No value in the message: it may be a session cookie.
-            if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            if !is_field_value(value) {
                 return invalid(format!(
                     "the value of header {name} holds a line break or control character"
                 ));
@@ -315,10 +320,6 @@ impl Response for CgiResponse {
     fn append_header(&mut self, name: &str, value: &str) {
         self.headers.append_header(name, value);
     }
-}
-
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 fn reason(status: u16) -> &'static str {
@@ -373,14 +374,23 @@ mod tests {
     }
 
     #[test]
-    fn a_cookie_header_joined_by_the_server_is_split_again() {
+    fn a_comma_in_the_cookie_variable_is_part_of_a_value() {
         let session = crate::Session::new();
         let id = session.create(serde_json::json!({"user": "ana"})).unwrap();
-        // Python's http.server and Apache join repeated headers with ", ".
-        let joined = format!("theme=dark, session_id={id}, lang=pt");
-        let req = CgiRequest::from_vars([("HTTP_COOKIE", joined.as_str())]);
+        let smuggled = format!("theme=dark, session_id={id}, lang=pt");
+        let req = CgiRequest::from_vars([("HTTP_COOKIE", smuggled.as_str())]);
+        assert_eq!(
+            req.header_values("Cookie").collect::<Vec<_>>(),
+            [smuggled.as_str()]
+        );
+        let cookies: Vec<_> = crate::cookie::parse(&smuggled).collect();
+        assert_eq!(cookies, [("theme", &smuggled["theme=".len()..])]);
+        assert_eq!(session.from_request(&req).unwrap(), None);
+        // Cookies separated by `;` are read as ever.
+        let separate = format!("theme=dark; session_id={id}; lang=pt");
+        let req = CgiRequest::from_vars([("HTTP_COOKIE", separate.as_str())]);
         assert_eq!(session.from_request(&req).unwrap().unwrap()["user"], "ana");
-        // Other headers keep their commas.
+        // Other headers keep their commas too.
         let req = CgiRequest::from_vars([("HTTP_IF_MODIFIED_SINCE", "Sun, 06 Nov 1994")]);
         assert_eq!(req.header_values("If-Modified-Since").count(), 1);
     }

@@ -13,10 +13,13 @@
 //! proxies send several `Cookie` fields), and every response type appends
 //! headers, never merging two `Set-Cookie` lines into one.
 //!
-//! A response type that refuses a header name or value (tiny_http takes only
-//! ASCII; the `http` crate refuses control characters) drops it: the
-//! [`Response`](crate::Response) trait cannot fail, and the `Set-Cookie` values
-//! this crate writes are always accepted.
+//! No response type lets a header split the response: a name that is not a
+//! token, or a value holding CR, LF, NUL or any other control character but
+//! horizontal tab, never reaches the output. The tiny_http, rouille and `http`
+//! types drop such a header, since the [`Response`](crate::Response) trait
+//! cannot fail (tiny_http also takes only ASCII); [`CgiResponse`](cgi::CgiResponse)
+//! keeps it and refuses to write the response, saying why. The `Set-Cookie`
+//! values this crate writes are always accepted.
 
 pub mod cgi;
 #[cfg(feature = "http")]
@@ -25,3 +28,20 @@ pub mod http;
 pub mod rouille;
 #[cfg(feature = "tiny_http")]
 pub mod tiny_http;
+
+/// Whether `name` is an RFC 9110 token: what a header name must be.
+pub(crate) fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Whether `value` may stand in a header on the wire: no control character but
+/// horizontal tab (CR and LF would split the response, NUL cuts it short in
+/// some clients).
+pub(crate) fn is_field_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}

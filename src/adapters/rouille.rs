@@ -33,8 +33,16 @@ impl Request for ::rouille::Request {
 }
 
 /// Pushes onto `headers`, which keeps every `Set-Cookie`.
+///
+/// rouille hands headers to tiny_http, which writes them to the wire as they
+/// are, so a header whose name is not a token or whose value holds CR, LF, NUL
+/// or another control character (but tab) is dropped here: it would split the
+/// response.
 impl Response for ::rouille::Response {
     fn append_header(&mut self, name: &str, value: &str) {
+        if !(super::is_token(name) && super::is_field_value(value)) {
+            return;
+        }
         self.headers
             .push((name.to_owned().into(), value.to_owned().into()));
     }

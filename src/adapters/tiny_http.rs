@@ -49,11 +49,18 @@ impl Request for ::tiny_http::Request {
     }
 }
 
-/// Adds a header with `add_header`, which keeps every `Set-Cookie`. tiny_http
-/// takes only ASCII, and handles `Content-Length`, `Connection` and
-/// `Transfer-Encoding` itself: anything else is dropped.
+/// Adds a header with `add_header`, which keeps every `Set-Cookie`.
+///
+/// tiny_http writes names and values to the wire as they are, so a header
+/// whose name is not a token or whose value holds CR, LF, NUL or another
+/// control character (but tab) is dropped here: it would split the response.
+/// tiny_http also takes only ASCII, and handles `Content-Length`, `Connection`
+/// and `Transfer-Encoding` itself: anything else is dropped.
 impl<R: std::io::Read> Response for ::tiny_http::Response<R> {
     fn append_header(&mut self, name: &str, value: &str) {
+        if !(super::is_token(name) && super::is_field_value(value)) {
+            return;
+        }
         if let Ok(header) = ::tiny_http::Header::from_bytes(name, value) {
             self.add_header(header);
         }

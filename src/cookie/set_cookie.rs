@@ -106,7 +106,19 @@ impl CookieOptions {
         self
     }
 
-    /// `Max-Age`, in whole seconds (fractions are dropped).
+    /// `Max-Age`, in whole seconds. A fraction of a second is rounded **up**
+    /// (`999 ms` is written `Max-Age=1`, `1.5 s` is `Max-Age=2`), since
+    /// `Max-Age=0` deletes the cookie: only [`Duration::ZERO`] writes
+    /// `Max-Age=0`.
+    ///
+    /// ```
+    /// use http_session::cookie::{serialize, CookieOptions};
+    /// use std::time::Duration;
+    ///
+    /// let options = CookieOptions::default().max_age(Duration::from_millis(999));
+    /// assert!(serialize("id", "42", &options)?.contains("; Max-Age=1;"));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn max_age(mut self, max_age: Duration) -> Self {
         self.max_age = Some(max_age);
         self
@@ -237,7 +249,7 @@ fn write(
     }
     if let Some(max_age) = max_age {
         out.push_str("; Max-Age=");
-        push_decimal(&mut out, max_age.as_secs());
+        push_decimal(&mut out, whole_seconds_up(max_age));
     }
     if let Some(secs) = expires {
         out.push_str("; Expires=");
@@ -267,6 +279,17 @@ fn expires_secs(expires: SystemTime) -> Result<u64, Error> {
             "Expires",
             "must lie between 1970 and the year 9999",
         )),
+    }
+}
+
+/// `d` in whole seconds, a fraction rounded up: a lifetime under a second
+/// must not become `Max-Age=0`, which deletes the cookie.
+fn whole_seconds_up(d: Duration) -> u64 {
+    let secs = d.as_secs();
+    if d.subsec_nanos() == 0 {
+        secs
+    } else {
+        secs.saturating_add(1)
     }
 }
 
@@ -465,7 +488,7 @@ mod tests {
         let opts = CookieOptions::default()
             .path("/p")
             .domain(".example.com")
-            .max_age(Duration::from_millis(3_600_900))
+            .max_age(Duration::from_millis(3_599_100))
             .expires(UNIX_EPOCH + Duration::from_secs(784_111_777))
             .same_site(SameSite::None)
             .partitioned(true);

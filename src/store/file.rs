@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::clock::{to_millis, Clock};
 use crate::store::{Record, Store};
-use crate::{Error, SessionId};
+use crate::{Error, SessionId, DEFAULT_ABSOLUTE_LIFETIME};
 
 /// Hidden folder of lock files, one per shard of IDs, never deleted (deleting a
 /// lock file that another process has open would let two processes "hold" it).
@@ -21,6 +21,11 @@ const TEMP_PREFIX: &str = ".tmp-";
 const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
 /// Length of a session file's name: 32 bytes as lowercase hex.
 const NAME_LEN: usize = 64;
+/// A session file that does not parse and has not been modified for this long
+/// is deleted by the purge: the default absolute lifetime (12 hours), after
+/// which a session left alone that long would have ended anyway, and long
+/// enough for the error it causes to be noticed.
+const CORRUPT_FILE_AGE: Duration = DEFAULT_ABSOLUTE_LIFETIME;
 
 /// Sessions in files under one directory: they survive restarts, and any number
 /// of processes (CGI programs, several servers on one machine) can share them.
@@ -42,8 +47,14 @@ const NAME_LEN: usize = 64;
 ///   [`purge_expired`](Store::purge_expired) deletes expired files, and
 ///   [`FileStoreBuilder::sweep_interval`] makes writes run it now and then;
 /// - **foreign files are left alone**: files whose names are not session names
-///   are never read or deleted, and a session file that does not parse is an
-///   [`Error::CorruptRecord`] for its own ID and skipped by the purge;
+///   are never read or deleted;
+/// - **corrupt files are reported, then purged**: a session file that does not
+///   parse is an [`Error::CorruptRecord`] for its own ID (never for others), and
+///   [`purge_expired`](Store::purge_expired) deletes it once it has not been
+///   modified for 12 hours (the default absolute lifetime,
+///   [`DEFAULT_ABSOLUTE_LIFETIME`](crate::DEFAULT_ABSOLUTE_LIFETIME), by the
+///   store's clock), so a record that can never be read back does not stay
+///   forever;
 /// - **private**: on Unix the directory is created `0700` and files are `0600`.
 ///
 /// Locks are advisory `flock`-style locks: they hold between processes on one
@@ -318,6 +329,22 @@ impl Store for FileStore {
         Ok(true)
     }
 
+    /// Under the ID's lock: reads the live record, unlinks the file and
+    /// flushes the directory, so a crash cannot bring the file back after
+    /// the record was handed out (an expired one is unlinked, and `None`).
+    fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        let path = self.path_of(id);
+        let _lock = self.lock(id)?;
+        let Some(record) = self.read_live(&path)? else {
+            return Ok(None);
+        };
+        remove_if_present(&path)?;
+        // If the removal may not be on disk, the record is not handed out:
+        // the session could come back under this ID after a crash.
+        sync_dir(&self.dir).map_err(|e| Error::store("deleting a session file", e))?;
+        Ok(Some(record))
+    }
+
     fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
         {
             let path = self.path_of(id);
@@ -331,9 +358,12 @@ impl Store for FileStore {
         Ok(true)
     }
 
-    /// Deletes every expired session file, and temporary files left for more
-    /// than ten minutes by a writer that crashed. Files that do not parse and
-    /// files with other names are left alone.
+    /// Deletes every expired session file, every session file that does not
+    /// parse and has not been modified for 12 hours (the default absolute
+    /// lifetime, judged by the store's clock), and temporary files left for
+    /// more than ten minutes by a writer that crashed. Returns how many
+    /// session files it deleted (corrupt ones included). Files with other
+    /// names are left alone.
     fn purge_expired(&self) -> Result<usize, Error> {
         let entries = fs::read_dir(&self.dir)
             .map_err(|e| Error::store("listing the session directory", e))?;
@@ -345,13 +375,20 @@ impl Store for FileStore {
             if let Some(bytes) = parse_file_name(name) {
                 let id = SessionId::from_bytes(bytes);
                 let _lock = self.lock(&id)?;
-                // Corrupt files are skipped: reported on access, never deleted
-                // here, so a bug elsewhere cannot silently lose data.
-                if let Ok(Some(record)) = self.read(&entry.path()) {
-                    if record.is_expired(self.clock.now()) {
-                        remove_if_present(&entry.path())?;
-                        removed += 1;
+                let now = self.clock.now();
+                let expired = match self.read(&entry.path()) {
+                    Ok(Some(record)) => record.is_expired(now),
+                    // Reported on access for a while before it goes, so that
+                    // a bug writing bad files is seen, not silently purged.
+                    Err(Error::CorruptRecord { .. }) => {
+                        is_older_than(&entry, now, CORRUPT_FILE_AGE)
                     }
+                    // Gone meanwhile, or unreadable (left for the next purge).
+                    _ => false,
+                };
+                if expired {
+                    remove_if_present(&entry.path())?;
+                    removed += 1;
                 }
             } else if name.starts_with(TEMP_PREFIX) && is_stale(&entry) {
                 let _ = fs::remove_file(entry.path());
@@ -404,12 +441,17 @@ fn temp_name() -> String {
 }
 
 fn is_stale(entry: &fs::DirEntry) -> bool {
+    is_older_than(entry, SystemTime::now(), STALE_TEMP_AGE)
+}
+
+/// Whether `entry` was last modified more than `age` before `now`.
+fn is_older_than(entry: &fs::DirEntry, now: SystemTime, age: Duration) -> bool {
     entry
         .metadata()
         .and_then(|m| m.modified())
         .ok()
-        .and_then(|modified| SystemTime::now().duration_since(modified).ok())
-        .is_some_and(|age| age > STALE_TEMP_AGE)
+        .and_then(|modified| now.duration_since(modified).ok())
+        .is_some_and(|elapsed| elapsed > age)
 }
 
 fn remove_if_present(path: &Path) -> Result<(), Error> {

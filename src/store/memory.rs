@@ -2,8 +2,9 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::fmt;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, SystemTime};
 
 mod codec;
@@ -58,7 +59,9 @@ const NEVER: u64 = u64::MAX;
 /// assert_eq!(session.store().len(), 1);
 /// # Ok::<(), http_session::Error>(())
 /// ```
-#[derive(Debug)]
+///
+/// `Debug` shows the settings and the number of sessions, never an ID or any
+/// session data: logging the store with `{:?}` must not hand out cookies.
 pub struct MemoryStore {
     shards: Box<[Padded<Mutex<Shard>>]>,
     clock: Clock,
@@ -85,7 +88,7 @@ pub struct MemoryStoreBuilder {
     clock: Clock,
 }
 
-#[derive(Debug)]
+// No `Debug` on the shard and what it holds: its keys are working session IDs.
 struct Shard {
     map: HashMap<Key, Entry, BuildHasherDefault<IdHasher>>,
     cap: usize,
@@ -97,11 +100,9 @@ struct Shard {
 
 /// One shard per cache-line pair, so that two threads locking neighbouring
 /// shards do not pass one line back and forth.
-#[derive(Debug)]
 #[repr(align(128))]
 struct Padded<T>(T);
 
-#[derive(Debug)]
 struct Entry {
     data: Packed,
     expires_ms: u64,
@@ -115,7 +116,6 @@ const INLINE: usize = 46;
 /// A session's data in the packed form of [`codec`]: in the slot when short,
 /// so an update allocates nothing and a lookup in a large store misses the
 /// cache once instead of twice (slot, then data); on the heap otherwise.
-#[derive(Debug)]
 enum Packed {
     Inline { len: u8, bytes: [u8; INLINE] },
     Heap(Box<[u8]>),
@@ -156,7 +156,7 @@ impl Packed {
 /// The ID's 32 bytes. They are uniformly random (the store only ever sees IDs it
 /// created or that a client sent; only created ones are inserted), so the first
 /// eight of them already are a good hash: no need to run SipHash over all 32.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Key([u8; 32]);
 
 impl Hash for Key {
@@ -261,7 +261,6 @@ fn time(ms: u64) -> Option<SystemTime> {
 /// the record the last update decoded into (it usually has the keys of the
 /// next session: one application's sessions mostly share a shape) and the
 /// buffer the data is packed into.
-#[derive(Debug)]
 struct Scratch {
     record: Record,
     bytes: Vec<u8>,
@@ -478,6 +477,36 @@ impl MemoryStore {
     fn now_ms(&self) -> u64 {
         to_millis(self.clock.now())
     }
+
+    /// The number of sessions held, without waiting: `None` if a shard is
+    /// locked (`Debug` may run inside an update closure, which holds one).
+    fn len_now(&self) -> Option<usize> {
+        self.shards
+            .iter()
+            .map(|shard| match shard.0.try_lock() {
+                Ok(shard) => Some(shard.map.len()),
+                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner().map.len()),
+                Err(TryLockError::WouldBlock) => None,
+            })
+            .sum()
+    }
+}
+
+/// Settings and counts only: the keys are working session IDs, and the data
+/// is the users'.
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("len", &self.len_now())
+            .field("max_sessions", &self.max_sessions)
+            .field("shards", &self.shards.len())
+            .field(
+                "sweep_interval",
+                &Duration::from_millis(self.sweep_interval_ms),
+            )
+            .field("clock", &self.clock)
+            .finish()
+    }
 }
 
 impl Store for MemoryStore {
@@ -540,6 +569,21 @@ impl Store for MemoryStore {
         let size = entry.data.as_bytes().len();
         Scratch::with(size, |scratch| entry.update(f, scratch))?;
         Ok(true)
+    }
+
+    /// Removes the entry under the shard lock; it is decoded after the lock is
+    /// released, as nobody else can reach it any more.
+    fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        let now = self.now_ms();
+        let entry = self
+            .lock(self.shard_of(id))
+            .map
+            .remove(&Key(*id.as_bytes()));
+        match entry {
+            // An expired entry is removed all the same.
+            Some(entry) if !entry.is_expired(now) => entry.decode().map(Some),
+            _ => Ok(None),
+        }
     }
 
     fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {

@@ -33,6 +33,15 @@ else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1
 ";
 
+/// Take: returns the value under the key and deletes it, in one step (what
+/// `GETDEL` does, on every Redis version with scripting, not only 6.2 and
+/// later). One key, so it runs on Redis Cluster too.
+const TAKE_SCRIPT: &str = r"
+local value = redis.call('GET', KEYS[1])
+if value then redis.call('DEL', KEYS[1]) end
+return value
+";
+
 type Connection = Box<dyn ConnectionLike + Send>;
 type Connect = Box<dyn Fn() -> RedisResult<Connection> + Send + Sync>;
 
@@ -54,6 +63,9 @@ type Connect = Box<dyn Fn() -> RedisResult<Connection> + Send + Sync>;
 ///   re-runs the closure (so the closure may run more than once). Concurrent
 ///   updates from any number of servers lose nothing. A panic in the closure
 ///   leaves the record as it was;
+/// - **atomic take**: [`Store::take`] reads and deletes the record in one Lua
+///   script (a `GETDEL` that also runs on Redis before 6.2), so of two servers
+///   regenerating one session exactly one gets it;
 /// - **bounded waits**: every call waits at most `connect_timeout` for a
 ///   connection (a free pooled one, or a new one) and `command_timeout` for each
 ///   reply; when Redis is down every call fails with [`Error::Store`] naming the
@@ -70,8 +82,12 @@ type Connect = Box<dyn Fn() -> RedisResult<Connection> + Send + Sync>;
 /// another rustls provider too, install one with
 /// `rustls::crypto::CryptoProvider::install_default` before building the store.
 ///
+/// `Debug` of the store and of its builder never shows a credential: the
+/// store keeps only the server's address, and the builder shows its URLs
+/// without user, password, query string or fragment.
+///
 /// **Redis Cluster** (feature `redis-cluster`, [`RedisStore::cluster_builder`]):
-/// every command touches one key (the update script too), so everything works
+/// every command touches one key (the update and take scripts too), so everything works
 /// on a cluster, and keys spread over the slots by ID. Not supported: a prefix
 /// with a `{hash tag}` (it would put every session in one slot; it still works,
 /// but on one node), reading from replicas (reads go to the master so an update
@@ -100,6 +116,7 @@ pub struct RedisStore {
     server: String,
     max_update_attempts: u32,
     cas: Script,
+    take: Script,
 }
 
 /// Settings for a [`RedisStore`].
@@ -235,6 +252,7 @@ impl RedisStoreBuilder {
             server,
             max_update_attempts: self.max_update_attempts,
             cas: Script::new(CAS_SCRIPT),
+            take: Script::new(TAKE_SCRIPT),
         })
     }
 }
@@ -510,15 +528,33 @@ impl fmt::Debug for RedisStoreBuilder {
     }
 }
 
-/// Shows the URLs without their user and password.
+/// A URL for `Debug`, with no credential in any form redis-rs reads: the
+/// userinfo (`user:password@`, any scheme) becomes `…`, and the query string
+/// (`?user=…&pass=…` of `unix://` URLs) and fragment are dropped whole.
+/// Malformed URLs are cut short rather than risk showing a secret.
+fn redact(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(end) => (&url[..end + 3], &url[end + 3..]),
+        None => ("", url),
+    };
+    let query = rest.find(['?', '#']);
+    let at = rest.rfind('@');
+    let tail = if query.is_some() { "?…" } else { "" };
+    match (at, query) {
+        // An '@' after a '?' may end a userinfo whose password holds a '?',
+        // or sit in a query value: either way nothing here is safe to show.
+        (Some(at), Some(query)) if at > query => format!("{scheme}…{tail}"),
+        (Some(at), _) => {
+            let end = query.unwrap_or(rest.len());
+            format!("{scheme}…@{}{tail}", &rest[at + 1..end])
+        }
+        (None, _) => format!("{scheme}{}{tail}", &rest[..query.unwrap_or(rest.len())]),
+    }
+}
+
+/// Shows the URLs without their credentials (see [`redact`]).
 impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redact = |url: &str| match (url.find("://"), url.rfind('@')) {
-            (Some(scheme), Some(at)) if at > scheme => {
-                format!("{}://…@{}", &url[..scheme], &url[at + 1..])
-            }
-            _ => url.to_owned(),
-        };
         match self {
             Target::Single(url) => f.debug_tuple("Single").field(&redact(url)).finish(),
             #[cfg(feature = "redis-cluster")]
@@ -586,6 +622,35 @@ impl Store for RedisStore {
             backoff(attempt);
         }
         Err(self.contention("updating a session"))
+    }
+
+    /// One script reads and deletes the value. A value expired by this
+    /// store's clock but not yet by Redis's (clock skew) is deleted all the
+    /// same, and `None`.
+    fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        let key = self.key_of(id);
+        // `run` retries once on a fresh connection when a reused one turns
+        // out dead. The first try may have run just before the connection
+        // died (its reply lost), so a retry that finds nothing cannot tell
+        // "never there" from "taken by the lost try": that is an error, never
+        // a silent `None` for a session that existed. A retry that finds the
+        // value proves the first try took nothing (the value leaves Redis
+        // once), so it is safe; this keeps a restart under idle connections
+        // invisible whenever the session survived it.
+        let mut tries = 0u32;
+        let value: Option<Vec<u8>> = self.run("taking a session", |conn| {
+            tries += 1;
+            self.take.key(&key).invoke(conn)
+        })?;
+        match value {
+            Some(value) => self.live(&value),
+            None if tries > 1 => Err(self.error(
+                "taking a session",
+                "the connection dropped during the take and the retry found no \
+                 session: the dropped try may have removed it",
+            )),
+            None => Ok(None),
+        }
     }
 
     fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {

@@ -2,6 +2,7 @@
 //! the conformance suite, the stores under test, Redis servers and child processes.
 #![allow(dead_code)]
 
+pub mod linearizability;
 #[cfg(feature = "redis")]
 pub mod redis_server;
 pub mod stores;
