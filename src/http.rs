@@ -75,6 +75,11 @@ impl<R: Response + ?Sized> Response for &mut R {
 /// for tests, CGI programs and hand-rolled servers.
 ///
 /// Names are matched case-insensitively; repeated headers are kept in order.
+/// As a request it holds whatever it is given (a client may send anything);
+/// as a [`Response`] it drops a header that would split the response (a name
+/// that is not a token, a value with CR, LF, NUL or another control character
+/// but tab), like every server adapter of this crate, so a hand-rolled server
+/// can write its pairs to the wire as they are.
 ///
 /// ```
 /// use http_session::{Headers, Request, Response};
@@ -84,6 +89,7 @@ impl<R: Response + ?Sized> Response for &mut R {
 /// assert_eq!(headers.header_values("Cookie").collect::<Vec<_>>(), ["a=1", "b=2"]);
 ///
 /// headers.append_header("Set-Cookie", "c=3");
+/// headers.append_header("X-Note", "split\r\nSet-Cookie: evil=1"); // dropped
 /// assert_eq!(headers.len(), 3);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -98,9 +104,15 @@ impl Headers {
     }
 
     /// Adds a header and returns the list, for building requests in one expression.
+    /// Kept as given, like a request's headers: see [`Headers`].
     pub fn with(mut self, name: &str, value: &str) -> Headers {
-        self.append_header(name, value);
+        self.push(name, value);
         self
+    }
+
+    /// Adds a header as given, unchecked.
+    pub(crate) fn push(&mut self, name: &str, value: &str) {
+        self.entries.push((name.to_owned(), value.to_owned()));
     }
 
     /// The first value of `name`, if any.
@@ -156,8 +168,11 @@ impl Request for Headers {
 }
 
 impl Response for Headers {
+    /// Drops a header that would split the response: see [`Headers`].
     fn append_header(&mut self, name: &str, value: &str) {
-        self.entries.push((name.to_owned(), value.to_owned()));
+        if crate::adapters::is_token(name) && crate::adapters::is_field_value(value) {
+            self.entries.push((name.to_owned(), value.to_owned()));
+        }
     }
 }
 
@@ -165,7 +180,7 @@ impl<'a> FromIterator<(&'a str, &'a str)> for Headers {
     fn from_iter<I: IntoIterator<Item = (&'a str, &'a str)>>(iter: I) -> Self {
         let mut headers = Headers::new();
         for (name, value) in iter {
-            headers.append_header(name, value);
+            headers = headers.with(name, value);
         }
         headers
     }

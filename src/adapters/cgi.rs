@@ -244,7 +244,8 @@ impl CgiResponse {
 
     /// Adds a header.
     pub fn with_header(mut self, name: &str, value: &str) -> CgiResponse {
-        self.headers.append_header(name, value);
+        // Kept, so that `write_to` can refuse the response and say why.
+        self.headers.push(name, value);
         self
     }
 
@@ -318,7 +319,7 @@ impl CgiResponse {
 
 impl Response for CgiResponse {
     fn append_header(&mut self, name: &str, value: &str) {
-        self.headers.append_header(name, value);
+        self.headers.push(name, value);
     }
 }
 
