@@ -1,7 +1,7 @@
 //! The stores the conformance suite runs against, each fresh and empty.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http_session::{Clock, Error, FileStore, MemoryStore, Record, SessionId, Store};
 
@@ -69,6 +69,86 @@ pub fn custom(_clock: Clock) -> Fixture {
         traits: Traits {
             atomic: false,
             honours_expiry: false,
+            purges: false,
+        },
+        _keep: Box::new(()),
+    }
+}
+
+/// A user's store that makes `update` atomic, one `Mutex` over a map of
+/// encoded records, and overrides nothing but get, set, delete and update:
+/// `take` and `create` are the trait's provided ones. The provided `take`
+/// claims the record through `update`, so it is atomic here too; the provided
+/// `create` is still get-then-set (registered `create: not_atomic`). It
+/// honours expiry by the clock it is given, as the trait asks.
+#[derive(Debug)]
+pub struct AtomicUpdateStore {
+    records: Mutex<HashMap<String, String>>,
+    clock: Clock,
+}
+
+impl AtomicUpdateStore {
+    /// The map; a lock poisoned by a panicking update closure is taken over:
+    /// the closure works on a copy, so the map is never half-changed.
+    fn records(&self) -> MutexGuard<'_, HashMap<String, String>> {
+        self.records.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn live(&self, text: &str) -> Result<Option<Record>, Error> {
+        let record = Record::decode(text)?;
+        Ok((!record.is_expired(self.clock.now())).then_some(record))
+    }
+}
+
+impl Store for AtomicUpdateStore {
+    fn get(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        match self.records().get(id.as_str()) {
+            Some(text) => self.live(text),
+            None => Ok(None),
+        }
+    }
+    fn set(&self, id: &SessionId, record: Record) -> Result<(), Error> {
+        let text = record.encode()?;
+        self.records().insert(id.to_string(), text);
+        Ok(())
+    }
+    fn delete(&self, id: &SessionId) -> Result<(), Error> {
+        self.records().remove(id.as_str());
+        Ok(())
+    }
+    /// Read, run `f`, write, all under the one lock. An absent or expired
+    /// record: `false`, and `f` does not run. `f` returning `false`, or
+    /// panicking: the stored text is untouched.
+    fn update(
+        &self,
+        id: &SessionId,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
+        let mut records = self.records();
+        let Some(mut record) = records
+            .get(id.as_str())
+            .map(|text| self.live(text))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(false);
+        };
+        if f(&mut record) {
+            records.insert(id.to_string(), record.encode()?);
+        }
+        Ok(true)
+    }
+}
+
+pub fn custom_atomic_update(clock: Clock) -> Fixture {
+    Fixture {
+        store: Arc::new(AtomicUpdateStore {
+            records: Mutex::new(HashMap::new()),
+            clock,
+        }),
+        traits: Traits {
+            atomic: true,
+            honours_expiry: true,
             purges: false,
         },
         _keep: Box::new(()),

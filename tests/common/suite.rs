@@ -3,7 +3,8 @@
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,7 +14,12 @@ use serde_json::{json, Value};
 /// What a store promises beyond get/set/delete.
 #[derive(Debug, Clone, Copy)]
 pub struct Traits {
-    /// `update` and `create` are atomic under concurrency.
+    /// `update` is atomic under concurrency, and so `take` (the provided one
+    /// claims the record through `update`) and `create`. A store whose
+    /// `create` is the provided get-then-set while its `update` is atomic is
+    /// registered with `conformance!(name, make, create: not_atomic)`: that
+    /// cannot be a field here, as other test crates (tests/redis_cluster.rs)
+    /// build `Traits` field by field.
     pub atomic: bool,
     /// The store itself never returns an expired record (by the clock it was
     /// given). A user's naive store may not: the `Session` then filters.
@@ -384,6 +390,317 @@ pub fn regenerate(make: Make) {
     session.delete(&new, &mut Headers::new()).unwrap();
 }
 
+/// `take` hands out the live record whole, once, and leaves the ID free.
+pub fn take_semantics(make: Make) {
+    let clock = start();
+    let f = make(clock.clock());
+    let store = &f.store;
+    let id = SessionId::generate();
+    let mut record = Record::expiring(
+        data(json!({"user": "ana", "cart": [1, 2]})),
+        clock.now() + Duration::from_secs(3600),
+    );
+    record.deadline = Some(clock.now() + Duration::from_secs(7200));
+    store.set(&id, record.clone()).unwrap();
+    let forever = SessionId::generate();
+    let forever_record = Record::new(data(json!({"f": 1})));
+    store.set(&forever, forever_record.clone()).unwrap();
+
+    assert_eq!(
+        store.take(&id).unwrap(),
+        Some(record),
+        "data, expires_at and deadline intact"
+    );
+    assert_eq!(store.take(&id).unwrap(), None, "a record is taken once");
+    assert_eq!(store.get(&id).unwrap(), None, "taken: gone");
+    let mut ran = false;
+    assert!(
+        !store
+            .update(&id, &mut |_| {
+                ran = true;
+                true
+            })
+            .unwrap(),
+        "taken: nothing to update"
+    );
+    assert!(!ran, "the closure does not run on a taken record");
+    let again = Record::new(data(json!({"again": true})));
+    assert!(
+        store.create(&id, again.clone()).unwrap(),
+        "taken: the ID is free"
+    );
+    assert_eq!(store.get(&id).unwrap(), Some(again));
+    assert_eq!(
+        store.get(&forever).unwrap(),
+        Some(forever_record.clone()),
+        "take touches one ID only"
+    );
+    assert_eq!(
+        store.take(&SessionId::generate()).unwrap(),
+        None,
+        "unknown ID"
+    );
+    assert_eq!(
+        store.take(&forever).unwrap(),
+        Some(forever_record),
+        "a record that never expires"
+    );
+
+    if f.traits.honours_expiry {
+        let old = SessionId::generate();
+        store
+            .set(
+                &old,
+                Record::expiring(data(json!({"e": 1})), clock.now() + Duration::from_secs(10)),
+            )
+            .unwrap();
+        clock.advance(Duration::from_secs(10));
+        // (Redis still holds it by its own clock: the skew case.)
+        assert_eq!(store.take(&old).unwrap(), None, "expired: None");
+        assert_eq!(store.get(&old).unwrap(), None);
+        let new = Record::new(data(json!({"new": 1})));
+        assert!(
+            store.create(&old, new.clone()).unwrap(),
+            "an expired record taken does not keep its ID"
+        );
+        assert_eq!(store.take(&old).unwrap(), Some(new));
+    }
+    store.delete(&id).unwrap();
+}
+
+/// 8 threads take one record at the same instant, round after round: exactly
+/// one of them gets it each time.
+pub fn take_is_atomic_under_threads(make: Make) {
+    const THREADS: usize = 8;
+    const ROUNDS: usize = 50;
+    let clock = start();
+    let f = make(clock.clock());
+    if !f.traits.atomic {
+        return;
+    }
+    let ids: Vec<SessionId> = (0..ROUNDS).map(|_| SessionId::generate()).collect();
+    for (round, id) in ids.iter().enumerate() {
+        let record = Record::expiring(
+            data(json!({ "round": round })),
+            clock.now() + Duration::from_secs(600),
+        );
+        f.store.set(id, record).unwrap();
+    }
+    let winners: Vec<AtomicUsize> = (0..ROUNDS).map(|_| AtomicUsize::new(0)).collect();
+    let barrier = Barrier::new(THREADS);
+    thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                for (round, id) in ids.iter().enumerate() {
+                    barrier.wait();
+                    if let Some(record) = f.store.take(id).unwrap() {
+                        assert_eq!(record.data["round"], round);
+                        winners[round].fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    for (round, count) in winners.iter().enumerate() {
+        assert_eq!(
+            count.load(Ordering::SeqCst),
+            1,
+            "round {round}: exactly one of {THREADS} racing takes gets the record"
+        );
+        assert_eq!(f.store.get(&ids[round]).unwrap(), None);
+    }
+}
+
+/// Two requests regenerate one session at once, round after round, through
+/// `Session`: exactly one gets the session (under a new ID, with its data),
+/// the other `None`, and the old ID is gone.
+pub fn regeneration_race(make: Make) {
+    const ROUNDS: usize = 30;
+    let clock = start();
+    let f = make(clock.clock());
+    if !f.traits.atomic {
+        return;
+    }
+    let session = session_on(&f, &clock);
+    for round in 0..ROUNDS {
+        let old = session
+            .create(json!({"user": "ana", "round": round}))
+            .unwrap();
+        let barrier = Barrier::new(2);
+        let results: Vec<Option<SessionId>> = thread::scope(|s| {
+            let racers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        session.regenerate(&old, &mut Headers::new()).unwrap()
+                    })
+                })
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        let winners: Vec<SessionId> = results.into_iter().flatten().collect();
+        assert_eq!(
+            winners.len(),
+            1,
+            "round {round}: exactly one of two racing regenerations gets the session"
+        );
+        let new = &winners[0];
+        assert_ne!(new, &old);
+        assert_eq!(
+            f.store.get(&old).unwrap(),
+            None,
+            "round {round}: old ID gone"
+        );
+        assert_eq!(
+            session.get(new).unwrap().unwrap(),
+            data(json!({"user": "ana", "round": round})),
+            "round {round}: the winner's new ID has the data"
+        );
+        session.delete(new, &mut Headers::new()).unwrap();
+    }
+}
+
+/// A store that forwards to another and notes each ID written under: `set`,
+/// `create`, and an `update` whose closure asked to store. `take` and
+/// `delete` are not writes.
+struct WriteLog {
+    inner: Arc<dyn Store>,
+    written: Mutex<Vec<SessionId>>,
+}
+
+impl WriteLog {
+    fn note(&self, id: &SessionId) {
+        self.written.lock().unwrap().push(id.clone());
+    }
+
+    fn wrote(&self, id: &SessionId) -> bool {
+        self.written.lock().unwrap().contains(id)
+    }
+
+    fn forget(&self) {
+        self.written.lock().unwrap().clear();
+    }
+}
+
+impl Store for WriteLog {
+    fn get(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        self.inner.get(id)
+    }
+    fn set(&self, id: &SessionId, record: Record) -> Result<(), Error> {
+        self.note(id);
+        self.inner.set(id, record)
+    }
+    fn delete(&self, id: &SessionId) -> Result<(), Error> {
+        self.inner.delete(id)
+    }
+    fn update(
+        &self,
+        id: &SessionId,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
+        let mut stored = false;
+        let found = self.inner.update(id, &mut |r| {
+            stored = f(r);
+            stored
+        })?;
+        if found && stored {
+            self.note(id);
+        }
+        Ok(found)
+    }
+    fn update_at(
+        &self,
+        id: &SessionId,
+        now: SystemTime,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
+        let mut stored = false;
+        let found = self.inner.update_at(id, now, &mut |r| {
+            stored = f(r);
+            stored
+        })?;
+        if found && stored {
+            self.note(id);
+        }
+        Ok(found)
+    }
+    fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        self.inner.take(id)
+    }
+    fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
+        self.note(id);
+        self.inner.create(id, record)
+    }
+    fn purge_expired(&self) -> Result<usize, Error> {
+        self.inner.purge_expired()
+    }
+}
+
+/// Regeneration, one at a time, on every store: the data and the absolute
+/// deadline carry over to the new ID, nothing is written under the old one,
+/// and regenerating every 20 minutes never keeps a session past its
+/// one-hour absolute lifetime.
+pub fn regenerate_keeps_data_and_deadline(make: Make) {
+    const MINUTE: Duration = Duration::from_secs(60);
+    let clock = start();
+    let f = make(clock.clock());
+    let log = Arc::new(WriteLog {
+        inner: Arc::clone(&f.store),
+        written: Mutex::new(Vec::new()),
+    });
+    let session = Session::builder()
+        .store(Arc::clone(&log))
+        .clock(clock.clock())
+        .ttl(30 * MINUTE)
+        .absolute_lifetime(60 * MINUTE)
+        .build()
+        .unwrap();
+    let deadline = clock.now() + 60 * MINUTE;
+    let contents = data(json!({"user": "ana", "cart": [1, 2]}));
+    let mut id = session.create(&contents).unwrap();
+    assert_eq!(f.store.get(&id).unwrap().unwrap().deadline, Some(deadline));
+    for minute in [20, 40] {
+        clock.advance(20 * MINUTE);
+        let old = id;
+        log.forget(); // its creation, or the last regeneration
+        let new = session
+            .regenerate(&old, &mut Headers::new())
+            .unwrap()
+            .unwrap_or_else(|| panic!("minute {minute}: live, yet not regenerated"));
+        assert_ne!(new, old);
+        assert!(
+            !log.wrote(&old),
+            "minute {minute}: something was written under the old ID"
+        );
+        assert_eq!(
+            f.store.get(&old).unwrap(),
+            None,
+            "minute {minute}: old ID gone"
+        );
+        let record = f.store.get(&new).unwrap().unwrap();
+        assert_eq!(record.data, contents, "minute {minute}: data kept");
+        assert_eq!(
+            record.deadline,
+            Some(deadline),
+            "minute {minute}: the absolute deadline carries over"
+        );
+        assert!(
+            record.expires_at.is_some_and(|at| at <= deadline),
+            "minute {minute}: expires_at {:?} past the deadline",
+            record.expires_at
+        );
+        id = new;
+    }
+    clock.advance(20 * MINUTE);
+    assert_eq!(
+        session.get(&id).unwrap(),
+        None,
+        "gone at the absolute deadline, however often it was regenerated"
+    );
+    assert_eq!(session.regenerate(&id, &mut Headers::new()).unwrap(), None);
+    f.store.delete(&id).unwrap();
+}
+
 pub fn large_records(make: Make) {
     const MB: usize = 1024 * 1024;
     let clock = start();
@@ -494,12 +811,28 @@ pub fn seed_flow_through_session(make: Make) {
 }
 
 /// Generates one `#[test]` per suite check for a store.
+///
+/// `conformance!(name, make, create: not_atomic)` is for a store whose
+/// `update` is atomic (`Traits::atomic`) but whose `create` is the provided
+/// get-then-set: every check but `create_is_atomic_under_threads`.
 #[macro_export]
 macro_rules! conformance {
     ($name:ident, $make:expr) => {
+        $crate::conformance!(@checks $name, $make, {
+            #[test]
+            fn create_is_atomic_under_threads() {
+                $crate::common::suite::create_is_atomic_under_threads(MAKE)
+            }
+        });
+    };
+    ($name:ident, $make:expr, create: not_atomic) => {
+        $crate::conformance!(@checks $name, $make, {});
+    };
+    (@checks $name:ident, $make:expr, { $($create_is_atomic:item)* }) => {
         mod $name {
             use super::*;
             const MAKE: $crate::common::suite::Make = $make;
+            $($create_is_atomic)*
             #[test]
             fn get_set_delete() {
                 $crate::common::suite::get_set_delete(MAKE)
@@ -507,10 +840,6 @@ macro_rules! conformance {
             #[test]
             fn create_if_absent() {
                 $crate::common::suite::create_if_absent(MAKE)
-            }
-            #[test]
-            fn create_is_atomic_under_threads() {
-                $crate::common::suite::create_is_atomic_under_threads(MAKE)
             }
             #[test]
             fn update_semantics() {
@@ -531,6 +860,22 @@ macro_rules! conformance {
             #[test]
             fn regenerate() {
                 $crate::common::suite::regenerate(MAKE)
+            }
+            #[test]
+            fn take_semantics() {
+                $crate::common::suite::take_semantics(MAKE)
+            }
+            #[test]
+            fn take_is_atomic_under_threads() {
+                $crate::common::suite::take_is_atomic_under_threads(MAKE)
+            }
+            #[test]
+            fn regeneration_race() {
+                $crate::common::suite::regeneration_race(MAKE)
+            }
+            #[test]
+            fn regenerate_keeps_data_and_deadline() {
+                $crate::common::suite::regenerate_keeps_data_and_deadline(MAKE)
             }
             #[test]
             fn large_records() {
