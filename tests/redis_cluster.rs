@@ -110,7 +110,7 @@ fn cluster_passes_the_conformance_suite() {
     let (_nodes, ports) = start_cluster(dir.path());
     *ENTRY.lock().unwrap() = Some(format!("redis://127.0.0.1:{}", ports[0]));
     type Check = (&'static str, fn(suite::Make));
-    let checks: [Check; 11] = [
+    let checks: [Check; 15] = [
         ("get_set_delete", suite::get_set_delete),
         ("create_if_absent", suite::create_if_absent),
         (
@@ -125,6 +125,16 @@ fn cluster_passes_the_conformance_suite() {
         ("expiry", suite::expiry),
         ("purge", suite::purge),
         ("regenerate", suite::regenerate),
+        ("take_semantics", suite::take_semantics),
+        (
+            "take_is_atomic_under_threads",
+            suite::take_is_atomic_under_threads,
+        ),
+        ("regeneration_race", suite::regeneration_race),
+        (
+            "regenerate_keeps_data_and_deadline",
+            suite::regenerate_keeps_data_and_deadline,
+        ),
         ("large_records", suite::large_records),
         ("unicode_keys_and_values", suite::unicode_keys_and_values),
         (
