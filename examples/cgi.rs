@@ -96,8 +96,9 @@ fn respond(session: &Session<FileStore>, request: &CgiRequest) -> Result<CgiResp
             redirect(&format!("{base}/profile"))
         }
         ("GET", "/profile") => {
-            let visits = handle.get::<u64>("visits")?.unwrap_or(0) + 1;
-            handle.insert("visits", visits)?;
+            // Atomic: replayed on the stored count under the file lock at
+            // commit, so parallel requests (parallel processes) lose no visit.
+            let visits = handle.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?;
             let status = match handle.get::<String>("userId")? {
                 Some(user) => format!(
                     "<p id=\"status\">authenticated as <b id=\"user\">{}</b>, role <b id=\"role\">{}</b></p>\

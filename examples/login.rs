@@ -1,16 +1,19 @@
 //! A login server on tiny_http: `cargo run --example login`, then open the URL it
 //! prints (http://127.0.0.1:8080/ unless `PORT` says otherwise).
 //!
-//! It mirrors the routes of the TypeScript seed's documentation and shows every
-//! call of its `Session` class, plus the per-request handle:
+//! It mirrors the routes of the TypeScript seed's documentation and shows the
+//! calls of its `Session` class, plus the per-request handle. Where the seed
+//! reads the ID from the cookie and `get`s the session, it calls `lookup`: it
+//! returns the ID the store knows, with its data (the first well-formed cookie
+//! may be a stale or a planted one).
 //!
 //! | route | what happens | calls |
 //! |---|---|---|
 //! | `GET /` | login form; says who is logged in | `from_request` |
-//! | `POST /login` | logs in: a fresh session, or the visitor's one under a fresh ID | `id_from_request`, `get`, `regenerate`, `update`, `create`, `set_cookie_with` |
-//! | `GET /profile` | authenticated or not, and a visit counter | `handle`, `SessionHandle::{data, get, insert, commit}` |
-//! | `POST /update-role` | makes the user an admin (a new ID: privileges changed) | `id_from_request`, `update`, `regenerate` |
-//! | `POST /logout` | deletes the session, clears the cookie | `id_from_request`, `delete` |
+//! | `POST /login` | logs in: a fresh session, or the visitor's one under a fresh ID | `lookup`, `regenerate`, `update`, `create`, `set_cookie_with` |
+//! | `GET /profile` | authenticated or not, and a visit counter | `handle`, `SessionHandle::{update, data, commit}` |
+//! | `POST /update-role` | makes the user an admin (a new ID: privileges changed) | `lookup`, `update`, `regenerate` |
+//! | `POST /logout` | deletes the session, clears the cookie | `lookup`, `delete` |
 //!
 //! Cookies are `HttpOnly; SameSite=Lax; Secure`. Browsers accept `Secure`
 //! cookies from http://127.0.0.1 because they treat loopback as a secure
@@ -179,11 +182,12 @@ fn login(app: &App, request: &tiny_http::Request, form: &[(String, String)]) -> 
     let session = &app.session;
     let login = json!({"userId": user, "role": "user"});
     let mut response = redirect("/profile");
-    // The seed's `req.cookies.get("session_id")` and `get(id)`.
-    let existing = match session.id_from_request(request) {
-        Some(id) => session.get(&id).map_err(server_error)?.map(|_| id),
-        None => None,
-    };
+    // The seed's `req.cookies.get("session_id")` and `get(id)` in one call:
+    // the ID the store knows, if the visitor has a session.
+    let existing = session
+        .lookup(request)
+        .map_err(server_error)?
+        .map(|(id, _data)| id);
     match existing {
         // Keep the visits counted before login, but never the ID: an ID seen or
         // planted before login is worthless after it.
@@ -212,15 +216,14 @@ fn login(app: &App, request: &tiny_http::Request, form: &[(String, String)]) -> 
 }
 
 /// `GET /profile`: authenticated or not, and a visit counter, through the
-/// per-request handle: one store write, one cookie when needed.
+/// per-request handle: one store write, one cookie when needed. The count is
+/// an atomic `update` (replayed on the stored value at commit), so parallel
+/// requests lose no visit, where reading, adding one and inserting would.
 fn profile(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
     let mut handle = app.session.handle(request);
     let visits = handle
-        .get::<u64>("visits")
-        .map_err(server_error)?
-        .unwrap_or(0)
-        + 1;
-    handle.insert("visits", visits).map_err(server_error)?;
+        .update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)
+        .map_err(server_error)?;
     let data = handle.data().map_err(server_error)?;
     let user = data.get("userId").and_then(Value::as_str);
     let status = match user {
@@ -251,7 +254,7 @@ fn profile(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
 /// session's privileges changed.
 fn update_role(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
     let session = &app.session;
-    let Some(id) = session.id_from_request(request) else {
+    let Some((id, _data)) = session.lookup(request).map_err(server_error)? else {
         return Ok(text(401, "Session not found: log in first.\n"));
     };
     if !session
@@ -270,8 +273,8 @@ fn update_role(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
 /// `POST /logout`: the seed's `delete(id, res)`: store entry gone, cookie cleared.
 fn logout(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
     let mut response = redirect("/profile");
-    match app.session.id_from_request(request) {
-        Some(id) => app
+    match app.session.lookup(request).map_err(server_error)? {
+        Some((id, _data)) => app
             .session
             .delete(&id, &mut response)
             .map_err(server_error)?,

@@ -57,8 +57,8 @@ fn respond(session: &Session, request: &Request) -> Response {
 
 fn count(session: &Session, request: &Request) -> Result<Response, Error> {
     let mut handle = session.handle(request);
-    let visits = handle.get::<u64>("visits")?.unwrap_or(0) + 1;
-    handle.insert("visits", visits)?;
+    // Atomic per key: parallel requests of one session lose no visit.
+    let visits = handle.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?;
     let mut response = Response::html(format!(
         "<!doctype html><meta charset=\"utf-8\"><title>Counter</title>\
          <p>Visits in this session: <b id=\"visits\">{visits}</b> (reload to count)</p>\
