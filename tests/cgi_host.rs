@@ -1,6 +1,7 @@
 //! The CGI example as a real CGI program under a real CGI host: lighttpd,
 //! started on a free port and stopped by this test, driven by a real client
-//! with a cookie jar.
+//! with a cookie jar; also one session counted by parallel clients, each
+//! request its own process (`support::counts_every_parallel_visit`).
 //!
 //! Needs lighttpd (`bash .ci/run` installs it and runs this with
 //! `cargo test --test cgi_host -- --ignored`; `LIGHTTPD` overrides the path),
@@ -132,4 +133,16 @@ fn the_cgi_example_answers_unknown_routes_and_methods() {
         empty.set_cookies().is_empty(),
         "no session for a refused login"
     );
+}
+
+/// 8 clients × 50 requests with one cookie, each a new CGI process counting a
+/// visit in the one session file: none is lost (the counter rises by exactly
+/// the number of `200` answers), since each visit is `SessionHandle::update`,
+/// replayed under the `FileStore`'s lock.
+#[test]
+#[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
+fn parallel_visits_of_one_session_all_count_under_lighttpd() {
+    let host = start_lighttpd();
+    let count = support::counts_every_parallel_visit(&format!("{}/app/profile", host.origin));
+    assert!(count.failures.is_empty(), "{:#?}", count.failures);
 }

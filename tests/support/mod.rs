@@ -8,6 +8,8 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::Barrier;
+use std::thread;
 use std::time::Duration;
 
 /// One answer, read whole.
@@ -74,15 +76,15 @@ impl Client {
 
     /// A GET carrying exactly this `Cookie` header, past the jar (a replayed cookie).
     pub fn get_with_cookie(url: &str, cookie: &str) -> Answer {
+        Client::try_get_with_cookie(url, cookie).expect("GET")
+    }
+
+    /// [`get_with_cookie`](Client::get_with_cookie), with a failed exchange
+    /// (refused, reset, timed out) returned instead of a panic.
+    pub fn try_get_with_cookie(url: &str, cookie: &str) -> Result<Answer, ureq::Error> {
         let client = Client::new();
-        read(
-            client
-                .agent
-                .get(url)
-                .header("Cookie", cookie)
-                .call()
-                .expect("GET"),
-        )
+        let response = client.agent.get(url).header("Cookie", cookie).call()?;
+        Ok(read(response))
     }
 
     /// A POST carrying exactly this `Cookie` header, past the jar.
@@ -316,4 +318,118 @@ pub fn temp_dir(what: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).expect("create a temp dir");
     dir
+}
+
+/// Parallel clients of one session in [`counts_every_parallel_visit`].
+pub const PARALLEL_CLIENTS: usize = 8;
+/// Requests each of the [`PARALLEL_CLIENTS`] sends.
+pub const REQUESTS_PER_CLIENT: usize = 50;
+
+/// What [`counts_every_parallel_visit`] saw.
+#[derive(Debug)]
+pub struct ParallelCount {
+    /// Requests sent by the parallel clients.
+    pub sent: usize,
+    /// Of those, answered `200 OK` with a counter on the page.
+    pub ok: u64,
+    /// The session's counter after them: the final read's, minus its own visit.
+    pub counted: u64,
+    /// The other answers and failed exchanges, one line each.
+    pub failures: Vec<String>,
+}
+
+/// One session, counted from many clients at once: a first `GET profile_url`
+/// creates the session (its counter shows 1) and hands back the cookie; then
+/// [`PARALLEL_CLIENTS`] threads send [`REQUESTS_PER_CLIENT`] GETs each, all
+/// with that one cookie (sent by hand, past any jar); a last GET reads the
+/// counter back. Every page shows its counter in `<b id="visits">`.
+///
+/// Asserts that no visit was lost: the counter rose by exactly the number of
+/// `200` answers (at least half of them must succeed, so the check cannot pass
+/// on nothing), and no answer moved the client to another session.
+pub fn counts_every_parallel_visit(profile_url: &str) -> ParallelCount {
+    let first = Client::new().get(profile_url);
+    assert_eq!(first.status, 200, "{first:?}");
+    assert_eq!(first.element("visits"), Some("1"), "{first:?}");
+    let set_cookie = first.set_cookies();
+    assert_eq!(set_cookie.len(), 1, "the session's cookie: {first:?}");
+    let cookie = set_cookie[0].split(';').next().unwrap_or("").to_owned();
+    assert!(cookie.starts_with("session_id="), "{cookie}");
+
+    let start = Barrier::new(PARALLEL_CLIENTS);
+    let per_client: Vec<(u64, Vec<String>)> = thread::scope(|scope| {
+        let clients: Vec<_> = (0..PARALLEL_CLIENTS)
+            .map(|_| {
+                scope.spawn(|| {
+                    start.wait();
+                    let (mut ok, mut failures) = (0, Vec::new());
+                    for _ in 0..REQUESTS_PER_CLIENT {
+                        match Client::try_get_with_cookie(profile_url, &cookie) {
+                            Ok(answer) => {
+                                // A cookie sent again (renewal) must name the same session.
+                                for set in answer.set_cookies() {
+                                    assert!(
+                                        set.starts_with(&format!("{cookie};")),
+                                        "moved to another session: {answer:?}"
+                                    );
+                                }
+                                match answer.element("visits").map(str::parse::<u64>) {
+                                    Some(Ok(_)) if answer.status == 200 => ok += 1,
+                                    _ => failures.push(format!("{answer:?}")),
+                                }
+                            }
+                            Err(e) => failures.push(format!("request failed: {e}")),
+                        }
+                    }
+                    (ok, failures)
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .map(|client| client.join().expect("a client thread"))
+            .collect()
+    });
+    let ok = per_client.iter().map(|(ok, _)| ok).sum::<u64>();
+    let failures: Vec<String> = per_client.into_iter().flat_map(|(_, f)| f).collect();
+
+    let last = Client::get_with_cookie(profile_url, &cookie);
+    assert_eq!(last.status, 200, "{last:?}");
+    let shown: u64 = last
+        .element("visits")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("a counter on the page: {last:?}"));
+    let result = ParallelCount {
+        sent: PARALLEL_CLIENTS * REQUESTS_PER_CLIENT,
+        ok,
+        counted: shown.saturating_sub(1),
+        failures,
+    };
+    eprintln!(
+        "{profile_url}: {} requests from {PARALLEL_CLIENTS} clients, {} answered 200, \
+         the counter rose by {} (from 1 to {})",
+        result.sent,
+        result.ok,
+        result.counted.saturating_sub(1),
+        result.counted,
+    );
+    let some_failures = &result.failures[..result.failures.len().min(3)];
+    assert!(
+        result.ok * 2 >= result.sent as u64,
+        "most requests must succeed: {} of {} did; {} failures, the first: {some_failures:#?}",
+        result.ok,
+        result.sent,
+        result.failures.len(),
+    );
+    assert_eq!(
+        result.counted,
+        1 + result.ok,
+        "the counter must rise by one per 200 answer: {} answers, the counter rose by {} \
+         ({} lost); {} failures, the first: {some_failures:#?}",
+        result.ok,
+        result.counted.saturating_sub(1),
+        (1 + result.ok).saturating_sub(result.counted),
+        result.failures.len(),
+    );
+    result
 }
