@@ -278,7 +278,8 @@ fn logout(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
             .session
             .delete(&id, &mut response)
             .map_err(server_error)?,
-        None => return Ok(text(200, "No session to delete.\n")),
+        // Expired or unknown: clear the stale cookie all the same.
+        None => app.session.clear_cookie(&mut response),
     }
     Ok(response)
 }

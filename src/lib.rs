@@ -24,8 +24,9 @@
 //! let user = session.from_request(&req)?;             // Some({"userId": "123"})
 //! assert_eq!(user.unwrap()["userId"], "123");
 //!
-//! // /update-role: merge new data in.
-//! let id = session.id_from_request(&req).unwrap();
+//! // /update-role: merge new data in, under the ID the store knows
+//! // (`lookup`, not the first cookie: that may be a stale or planted one).
+//! let (id, _) = session.lookup(&req)?.unwrap();
 //! assert!(session.update(&id, json!({"role": "admin"}))?);
 //!
 //! // /logout: delete the session and clear the cookie.

@@ -56,8 +56,8 @@ const MAX_LIFETIME: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 /// let req = Headers::new().with("Cookie", cookie);
 /// assert_eq!(session.from_request(&req)?.unwrap()["userId"], "123");
 ///
-/// // GET /update-role
-/// let id = session.id_from_request(&req).unwrap();
+/// // GET /update-role: the ID the store knows
+/// let (id, _) = session.lookup(&req)?.unwrap();
 /// assert!(session.update(&id, json!({"role": "admin"}))?);
 /// assert_eq!(session.get(&id)?.unwrap()["role"], "admin");
 ///

@@ -8,15 +8,14 @@ use http_session::{Error, Headers, Session};
 use support::raw::{self, RawResponse};
 use support::Client;
 
-/// The README's handler: `GET /` counts visits, `POST /reset` ends the session.
+/// A handler as the README writes it: `GET /` counts visits, `POST /reset` ends the session.
 fn counter(session: &Session, method: &str, request: &Headers) -> Result<(Headers, String), Error> {
     let mut handle = session.handle(request);
     let body = if method == "POST" {
         handle.destroy()?;
         "reset\n".to_owned()
     } else {
-        let visits = handle.get::<u64>("visits")?.unwrap_or(0) + 1;
-        handle.insert("visits", visits)?;
+        let visits = handle.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?;
         format!("visit {visits}\n")
     };
     let mut response = Headers::new()

@@ -8,14 +8,13 @@ use http_session::{Error, Session};
 use support::raw::{self, RawResponse};
 use support::Client;
 
-/// The README's handler: counts visits in the session.
+/// A handler as the README writes it: counts visits in the session.
 fn counter(
     session: &Session,
     request: &http::Request<()>,
 ) -> Result<http::Response<String>, Error> {
     let mut handle = session.handle(request);
-    let visits = handle.get::<u64>("visits")?.unwrap_or(0) + 1;
-    handle.insert("visits", visits)?;
+    let visits = handle.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?;
     let mut response = http::Response::new(format!("visit {visits}\n"));
     let headers = response.headers_mut();
     headers.insert(

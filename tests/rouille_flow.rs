@@ -44,8 +44,7 @@ fn login(session: &Session, request: &Request) -> Result<Response, Error> {
 
 fn profile(session: &Session, request: &Request) -> Result<Response, Error> {
     let mut handle = session.handle(request);
-    let visits = handle.get::<u64>("visits")?.unwrap_or(0) + 1;
-    handle.insert("visits", visits)?;
+    let visits = handle.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?;
     let status = match handle.get::<String>("userId")? {
         Some(user) => format!(
             "<p id=\"status\">authenticated as <b id=\"user\">{}</b> <b id=\"role\">{}</b></p>",

@@ -14,8 +14,7 @@
 //! let session = Session::with_store(FileStore::open(&dir)?);
 //! let request = CgiRequest::from_env();
 //! let mut handle = session.handle(&request);
-//! let visits = handle.get::<u64>("visits")?.unwrap_or(0) + 1;
-//! handle.insert("visits", visits)?;
+//! let visits = handle.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?;
 //!
 //! let mut response = CgiResponse::new()
 //!     .with_header("Content-Type", "text/plain; charset=utf-8")

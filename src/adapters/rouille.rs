@@ -7,8 +7,7 @@
 //! let session = Session::new();
 //! rouille::start_server("127.0.0.1:8080", move |request| {
 //!     let mut handle = session.handle(request);
-//!     let visits = handle.get::<u64>("visits").unwrap_or(None).unwrap_or(0) + 1;
-//!     let _ = handle.insert("visits", visits);
+//!     let visits = handle.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1).unwrap_or(0);
 //!     let mut response = rouille::Response::text(format!("visit {visits}\n"));
 //!     match handle.commit(&mut response) {
 //!         Ok(_) => response,

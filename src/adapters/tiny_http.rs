@@ -8,8 +8,7 @@
 //! let server = tiny_http::Server::http("127.0.0.1:8080").unwrap();
 //! for request in server.incoming_requests() {
 //!     let mut handle = session.handle(&request);
-//!     let visits = handle.get::<u64>("visits").unwrap_or(None).unwrap_or(0) + 1;
-//!     let _ = handle.insert("visits", visits);
+//!     let visits = handle.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1).unwrap_or(0);
 //!     let mut response = tiny_http::Response::from_string(format!("visit {visits}\n"));
 //!     if handle.commit(&mut response).is_err() {
 //!         response = tiny_http::Response::from_string("session store failed\n").with_status_code(500);
