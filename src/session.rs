@@ -886,7 +886,7 @@ impl<S: Store> Session<S> {
         apply: &mut dyn FnMut(&mut Data) -> Result<T, Error>,
     ) -> Result<Modified<T>, Error> {
         let mut outcome: Option<Result<Modified<T>, Error>> = None;
-        let found = self.store.update_at(id, now, &mut |record| {
+        let found = self.store.update(id, &mut |record| {
             let (result, store) = self.step(record, now, renewal, apply);
             outcome = Some(result);
             store

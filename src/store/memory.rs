@@ -547,16 +547,7 @@ impl Store for MemoryStore {
         id: &SessionId,
         f: &mut dyn FnMut(&mut Record) -> bool,
     ) -> Result<bool, Error> {
-        self.update_at(id, self.clock.now(), f)
-    }
-
-    fn update_at(
-        &self,
-        id: &SessionId,
-        now: SystemTime,
-        f: &mut dyn FnMut(&mut Record) -> bool,
-    ) -> Result<bool, Error> {
-        let now = to_millis(now);
+        let now = self.now_ms();
         let key = Key(*id.as_bytes());
         let mut shard = self.lock(self.shard_of(id));
         let Some(entry) = shard.map.get_mut(&key) else {

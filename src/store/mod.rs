@@ -150,9 +150,7 @@ impl Record {
 /// - never return a record whose `expires_at` has passed (the [`Session`](crate::Session)
 ///   checks again, but an expired record must not be handed out);
 /// - take `&self` and do your own locking: one store serves all worker threads;
-/// - wrap back-end failures with [`Error::store`];
-/// - [`update_at`](Store::update_at) is only a shortcut: its default calls
-///   `update`, which is right for every store.
+/// - wrap back-end failures with [`Error::store`].
 ///
 /// A store over a `HashMap`, in the seed's shape:
 ///
@@ -244,36 +242,6 @@ pub trait Store: Send + Sync {
         }
     }
 
-    /// [`update`](Store::update), for a caller that has just read the clock:
-    /// a store that judges expiry itself may judge it as of `now` instead of
-    /// reading its own clock again. [`Session`](crate::Session) calls this, so
-    /// one operation reads the clock once and every expiry decision in it sees
-    /// the same instant (a clock read is a sizeable part of an in-memory
-    /// update). The default ignores `now` and calls `update`.
-    ///
-    /// ```
-    /// use http_session::{MemoryStore, Record, SessionId, Store};
-    /// use std::time::{Duration, SystemTime};
-    ///
-    /// let store = MemoryStore::new();
-    /// let id = SessionId::generate();
-    /// let now = SystemTime::now();
-    /// store.set(&id, Record::expiring(Default::default(), now + Duration::from_secs(60)))?;
-    /// assert!(store.update_at(&id, now, &mut |_| false)?, "alive now");
-    /// let later = now + Duration::from_secs(3600);
-    /// assert!(!store.update_at(&id, later, &mut |_| true)?, "expired an hour later");
-    /// # Ok::<(), http_session::Error>(())
-    /// ```
-    fn update_at(
-        &self,
-        id: &SessionId,
-        now: SystemTime,
-        f: &mut dyn FnMut(&mut Record) -> bool,
-    ) -> Result<bool, Error> {
-        let _ = now;
-        self.update(id, f)
-    }
-
     /// Removes the live record under `id` and returns it, in one atomic step:
     /// of two concurrent calls for one ID, exactly one gets the record and the
     /// other `None`. `None` also when there is no live record. Regeneration is
@@ -355,14 +323,6 @@ macro_rules! forward_store {
                 f: &mut dyn FnMut(&mut Record) -> bool,
             ) -> Result<bool, Error> {
                 (**self).update(id, f)
-            }
-            fn update_at(
-                &self,
-                id: &SessionId,
-                now: SystemTime,
-                f: &mut dyn FnMut(&mut Record) -> bool,
-            ) -> Result<bool, Error> {
-                (**self).update_at(id, now, f)
             }
             fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
                 (**self).create(id, record)

@@ -608,22 +608,6 @@ impl Store for WriteLog {
         }
         Ok(found)
     }
-    fn update_at(
-        &self,
-        id: &SessionId,
-        now: SystemTime,
-        f: &mut dyn FnMut(&mut Record) -> bool,
-    ) -> Result<bool, Error> {
-        let mut stored = false;
-        let found = self.inner.update_at(id, now, &mut |r| {
-            stored = f(r);
-            stored
-        })?;
-        if found && stored {
-            self.note(id);
-        }
-        Ok(found)
-    }
     fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
         self.inner.take(id)
     }
