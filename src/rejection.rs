@@ -20,13 +20,23 @@ use crate::SessionId;
 /// client address, rate-limit it.
 ///
 /// ```
-/// use http_session::{Rejection, SessionId};
+/// use http_session::{Headers, Rejection, Session, SessionId};
+/// use std::sync::{Arc, Mutex};
 ///
-/// let id = SessionId::generate();
-/// let r = Rejection::unknown(&id);
+/// let reports = Arc::new(Mutex::new(Vec::new()));
+/// let log = Arc::clone(&reports);
+/// let session = Session::builder()
+///     .on_rejection(move |r: Rejection| log.lock().unwrap().push(r.to_string()))
+///     .build()?;
+/// let guess = SessionId::generate();
+/// let req = Headers::new().with("Cookie", &format!("session_id={guess}"));
+/// assert_eq!(session.from_request(&req)?, None);
+///
 /// // The report names the ID only by a short prefix, safe for logs.
-/// assert!(!r.to_string().contains(id.as_str()));
-/// assert!(r.to_string().starts_with("unknown or expired session ID"));
+/// let reports = reports.lock().unwrap();
+/// assert!(reports[0].starts_with("unknown or expired session ID"));
+/// assert!(!reports[0].contains(guess.as_str()));
+/// # Ok::<(), http_session::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -53,7 +63,7 @@ pub enum Rejection {
 
 impl Rejection {
     /// The report for an ID the store does not know.
-    pub fn unknown(id: &SessionId) -> Rejection {
+    pub(crate) fn unknown(id: &SessionId) -> Rejection {
         Rejection::UnknownId {
             prefix: IdPrefix::of(id),
         }
@@ -76,10 +86,13 @@ impl fmt::Display for Rejection {
 
 /// The first four characters of a session ID: a redacted form for logs.
 ///
+/// [`Rejection::UnknownId`] carries one; [`IdPrefix::of`] gives the same form
+/// for an ID you hold, so your own log lines can be matched with rejection
+/// reports without ever logging a whole ID.
+///
 /// ```
 /// use http_session::{IdPrefix, SessionId};
 /// let id = SessionId::from_bytes([0; 32]);
-/// assert_eq!(IdPrefix::of(&id).as_str(), "AAAA");
 /// assert_eq!(IdPrefix::of(&id).to_string(), "AAAA…");
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

@@ -4,7 +4,7 @@ mod fuzz_checks;
 
 use std::sync::{Arc, Mutex};
 
-use fuzz_checks::CountingStore;
+use fuzz_checks::{CountingStore, UnknownId};
 use http_session::{Headers, MemoryStore, Rejection, Session, SessionId, MAX_CANDIDATES};
 use serde_json::json;
 

@@ -5,6 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
+mod common;
+use common::UnknownId;
 use http_session::{CommitOutcome, Headers, Rejection, Session, SessionId};
 use serde_json::json;
 

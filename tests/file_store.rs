@@ -5,6 +5,8 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+mod common;
+use common::FilePath;
 use http_session::{Error, FileStore, ManualClock, Record, SessionId, Store};
 use serde_json::json;
 

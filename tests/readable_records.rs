@@ -6,6 +6,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
+use common::UnknownId;
 use http_session::{Error, FileStore, Headers, Rejection, Session, SessionId, Store};
 use serde_json::{json, Value};
 

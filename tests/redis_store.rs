@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
+use common::redis_server::KeyOf;
 use common::redis_server::{
     connect, shared_store, unique_prefix, KeyCleanup, PrivateRedis, SHARED_URL,
 };

@@ -165,17 +165,7 @@ impl FileStore {
     }
 
     /// The path of the file that holds session `id` (it may not exist).
-    ///
-    /// ```
-    /// use http_session::{FileStore, SessionId};
-    /// # let tmp = std::env::temp_dir().join(format!("doc-file-path-{}", std::process::id()));
-    /// let store = FileStore::open(&tmp)?;
-    /// let id = SessionId::from_bytes([0xAB; 32]);
-    /// assert_eq!(store.path_of(&id), tmp.join("ab".repeat(32)));
-    /// # std::fs::remove_dir_all(&tmp).unwrap();
-    /// # Ok::<(), http_session::Error>(())
-    /// ```
-    pub fn path_of(&self, id: &SessionId) -> PathBuf {
+    fn path_of(&self, id: &SessionId) -> PathBuf {
         self.dir.join(file_name(id.as_bytes()))
     }
 

@@ -373,15 +373,7 @@ impl RedisStore {
     }
 
     /// The Redis key of session `id`: the prefix followed by the ID.
-    ///
-    /// ```
-    /// use http_session::{RedisStore, SessionId};
-    /// let store = RedisStore::builder("redis://127.0.0.1").prefix("app:").build()?;
-    /// let id = SessionId::generate();
-    /// assert_eq!(store.key_of(&id), format!("app:{id}"));
-    /// # Ok::<(), http_session::Error>(())
-    /// ```
-    pub fn key_of(&self, id: &SessionId) -> String {
+    fn key_of(&self, id: &SessionId) -> String {
         let mut key = String::with_capacity(self.prefix.len() + id.as_str().len());
         key.push_str(&self.prefix);
         key.push_str(id.as_str());

@@ -17,7 +17,7 @@ use http_session::{Error, Record, SessionId, Store};
 #[path = "../fuzz_checks/mod.rs"]
 mod fuzz_checks;
 #[allow(unused_imports)] // not every test crate counts
-pub use fuzz_checks::CountingStore;
+pub use fuzz_checks::{CountingStore, FilePath, UnknownId};
 
 /// The seed's custom store shape: only get/set/delete, over a HashMap, and it
 /// never looks at expiry (a store that "forgets" it).

@@ -11,6 +11,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// The machine's Redis (`.ci/run` starts one if none is running).
 pub const SHARED_URL: &str = "redis://127.0.0.1:6379";
 
+/// The key a `RedisStore` keeps session `id` under, computed as the store
+/// does: its prefix, then the ID's text.
+pub trait KeyOf {
+    fn key_of(&self, id: &http_session::SessionId) -> String;
+}
+
+impl KeyOf for http_session::RedisStore {
+    fn key_of(&self, id: &http_session::SessionId) -> String {
+        format!("{}{id}", self.prefix())
+    }
+}
+
 /// A key prefix no other test or test run uses.
 pub fn unique_prefix() -> String {
     static N: AtomicU64 = AtomicU64::new(0);

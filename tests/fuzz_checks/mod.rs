@@ -15,6 +15,32 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http_session::cookie::{self, CookieOptions, SameSite};
 use http_session::{Data, Error, Headers, Record, Session, SessionId, Store};
 
+/// Where a `FileStore` keeps session `id`, computed as the store does: the
+/// lowercase hex of the ID's 32 bytes, in the store's directory.
+pub trait FilePath {
+    fn path_of(&self, id: &SessionId) -> std::path::PathBuf;
+}
+
+impl FilePath for http_session::FileStore {
+    fn path_of(&self, id: &SessionId) -> std::path::PathBuf {
+        let hex: String = id.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        self.dir().join(hex)
+    }
+}
+
+/// The report `on_rejection` gets for a well-formed ID the store does not know.
+pub trait UnknownId {
+    fn unknown(id: &SessionId) -> Self;
+}
+
+impl UnknownId for http_session::Rejection {
+    fn unknown(id: &SessionId) -> Self {
+        http_session::Rejection::UnknownId {
+            prefix: http_session::IdPrefix::of(id),
+        }
+    }
+}
+
 /// `cookie::parse` never panics, borrows every pair from the header, and agrees
 /// with a plain reference reading of RFC 6265's `cookie-string`.
 pub fn check_cookie_parse(header: &str) {
