@@ -9,7 +9,7 @@ use rand::Rng;
 use crate::Error;
 
 /// Length of a session ID's text form.
-pub const ID_LEN: usize = 43;
+const ID_LEN: usize = 43;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

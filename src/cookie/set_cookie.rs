@@ -155,16 +155,6 @@ impl CookieOptions {
         self.partitioned = partitioned;
         self
     }
-
-    /// The `Max-Age` set, if any.
-    pub fn get_max_age(&self) -> Option<Duration> {
-        self.max_age
-    }
-
-    /// Whether `Secure` is set.
-    pub fn is_secure(&self) -> bool {
-        self.secure
-    }
 }
 
 /// Writes one `Set-Cookie` header value, or refuses.
