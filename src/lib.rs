@@ -93,8 +93,8 @@ pub use http::{Headers, Request, Response};
 pub use id::SessionId;
 pub use rejection::{IdPrefix, Rejection};
 pub use session::{
-    Session, SessionBuilder, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_COOKIE_NAME, DEFAULT_MAX_DATA_SIZE,
-    DEFAULT_RENEW_AFTER, DEFAULT_TTL, MAX_CANDIDATES,
+    Session, SessionBuilder, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_MAX_DATA_SIZE, DEFAULT_TTL,
+    MAX_CANDIDATES,
 };
 pub use store::{FileStore, FileStoreBuilder, MemoryStore, MemoryStoreBuilder, Record, Store};
 #[cfg(feature = "redis")]

@@ -11,8 +11,8 @@ use crate::cookie::{self, CookieOptions, MAX_COOKIE_LIFETIME};
 use crate::rejection::{Rejection, RejectionHook};
 use crate::{Clock, Data, Error, MemoryStore, Record, Request, Response, SessionId, Store};
 
-/// The default cookie name, as in the seed.
-pub const DEFAULT_COOKIE_NAME: &str = "session_id";
+/// The default cookie name.
+const DEFAULT_COOKIE_NAME: &str = "session_id";
 /// Default idle timeout: 30 minutes, the upper end of OWASP's range for low-risk
 /// applications (PHP's default is 24 minutes).
 pub const DEFAULT_TTL: Duration = Duration::from_secs(30 * 60);
@@ -24,7 +24,7 @@ pub const DEFAULT_MAX_DATA_SIZE: usize = 64 * 1024;
 pub const MAX_CANDIDATES: usize = 4;
 /// Default share of the idle timeout that must pass before a read renews it:
 /// half ([`SessionBuilder::renew_after`]).
-pub const DEFAULT_RENEW_AFTER: f64 = 0.5;
+const DEFAULT_RENEW_AFTER: f64 = 0.5;
 /// Deepest nesting of arrays and objects accepted in session data. Stores wrap
 /// the data in a record a level or two deeper, and JSON readers stop at 128:
 /// data nested this deep or less can always be read back.
@@ -238,7 +238,7 @@ impl<S: Store> SessionBuilder<S> {
     }
 
     /// When a read renews the idle timeout: once this share of it has passed
-    /// (default [`DEFAULT_RENEW_AFTER`], 0.5: when less than half is left).
+    /// (default 0.5: when less than half is left).
     ///
     /// The cost is at most one store write per session per window (and, through
     /// [`SessionHandle::commit`](crate::SessionHandle::commit), one `Set-Cookie`
@@ -745,7 +745,7 @@ impl<S: Store> Session<S> {
     }
 
     /// The clock expiry is judged by.
-    pub fn clock(&self) -> &Clock {
+    pub(crate) fn clock(&self) -> &Clock {
         &self.config.clock
     }
 

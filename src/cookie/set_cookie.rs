@@ -6,7 +6,7 @@ use super::http_date::{self, LAST_HTTP_DATE};
 use crate::Error;
 
 /// Browsers cap a cookie's lifetime at 400 days (RFC 6265bis); so does this crate.
-pub const MAX_COOKIE_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
+pub(crate) const MAX_COOKIE_LIFETIME: Duration = Duration::from_secs(400 * 24 * 60 * 60);
 
 /// Browsers drop a cookie whose name and value together exceed this (RFC 6265bis,
 /// ASVS 3.3.5): refusing it here beats a cookie that silently never comes back.

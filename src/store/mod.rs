@@ -14,10 +14,7 @@ mod memory;
 mod redis;
 
 #[cfg(feature = "redis")]
-pub use self::redis::{
-    RedisStore, RedisStoreBuilder, DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_UPDATE_ATTEMPTS, DEFAULT_POOL_SIZE, DEFAULT_PREFIX,
-};
+pub use self::redis::{RedisStore, RedisStoreBuilder};
 pub use file::{FileStore, FileStoreBuilder};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 

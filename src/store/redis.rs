@@ -11,15 +11,15 @@ use crate::store::{Record, Store};
 use crate::{Error, SessionId};
 
 /// Default key prefix.
-pub const DEFAULT_PREFIX: &str = "session:";
+const DEFAULT_PREFIX: &str = "session:";
 /// Default number of connections kept open.
-pub const DEFAULT_POOL_SIZE: usize = 16;
+const DEFAULT_POOL_SIZE: usize = 16;
 /// Default limit on opening a connection, and on waiting for a free one.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Default limit on each command's reply.
-pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 /// Default number of tries of an optimistic update before giving up.
-pub const DEFAULT_MAX_UPDATE_ATTEMPTS: u32 = 100;
+const DEFAULT_MAX_UPDATE_ATTEMPTS: u32 = 100;
 
 /// Compare-and-set: writes the new value only if the key still holds exactly
 /// the value the update read. One key, so it runs on Redis Cluster too.
