@@ -20,5 +20,5 @@ mod parse;
 mod set_cookie;
 
 pub use parse::{parse, Cookies};
-pub(crate) use set_cookie::{serialize_with_lifetime, MAX_COOKIE_LIFETIME};
 pub use set_cookie::{serialize, serialize_removal, CookieOptions, SameSite, MAX_NAME_VALUE_LEN};
+pub(crate) use set_cookie::{serialize_with_lifetime, MAX_COOKIE_LIFETIME};
