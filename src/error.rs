@@ -93,6 +93,25 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// Reading a request or writing a response failed: the CGI helpers
+    /// ([`CgiRequest::read_body`](crate::CgiRequest::read_body),
+    /// [`CgiResponse::write_to`](crate::CgiResponse::write_to)) return
+    /// [`std::io::Error`], and `?` turns it into this variant, so a CGI
+    /// program's `main` can return `Result<(), http_session::Error>`. Store
+    /// I/O failures are [`Error::Store`], never this.
+    ///
+    /// ```
+    /// use http_session::{CgiResponse, Error};
+    ///
+    /// fn respond(out: &mut Vec<u8>) -> Result<(), Error> {
+    ///     CgiResponse::new().with_status(42).write_to(out)?; // not a status code
+    ///     Ok(())
+    /// }
+    /// let err = respond(&mut Vec::new()).unwrap_err();
+    /// assert!(matches!(err, Error::Io(_)));
+    /// assert!(err.to_string().contains("three-digit"), "{err}");
+    /// ```
+    Io(std::io::Error),
     /// The store failed: I/O, a network error, a server that is down.
     Store {
         /// What the store was doing.
@@ -195,6 +214,10 @@ impl fmt::Display for Error {
                  the random number generator or the store is broken"
             ),
             Error::CorruptRecord { reason } => write!(f, "corrupt session record: {reason}"),
+            Error::Io(e) => write!(
+                f,
+                "reading the request or writing the response failed: {e}"
+            ),
             Error::Store { context, source } => {
                 write!(f, "session store failed while {context}: {source}")
             }
@@ -206,6 +229,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Serialize(e) => Some(e),
+            Error::Io(e) => Some(e),
             Error::Store { source, .. } => Some(source.as_ref()),
             _ => None,
         }
@@ -221,6 +245,13 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "a string",
         serde_json::Value::Array(_) => "an array",
         serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// For `?` on the CGI helpers' [`std::io::Result`]s: see [`Error::Io`].
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
     }
 }
 

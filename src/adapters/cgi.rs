@@ -24,7 +24,7 @@
 //! response.write_to(&mut stdout)?;
 //! assert!(stdout.starts_with(b"Status: 200 OK\r\n"));
 //! # std::fs::remove_dir_all(&dir)?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok::<(), http_session::Error>(())
 //! ```
 
 use std::io::{self, Read, Write};
@@ -133,7 +133,7 @@ impl CgiRequest {
     /// assert_eq!(request.read_body(&b"user=ana&rest"[..], 1024)?, b"user=ana&");
     /// assert!(request.read_body(&b"user=ana&"[..], 4).is_err());
     /// assert!(request.read_body(&b"short"[..], 1024).is_err());
-    /// # Ok::<(), std::io::Error>(())
+    /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn read_body(&self, input: impl Read, limit: usize) -> io::Result<Vec<u8>> {
         let Some(length) = self.content_length() else {
@@ -210,7 +210,7 @@ impl Request for CgiRequest {
 ///     String::from_utf8(out).unwrap(),
 ///     "Status: 303 See Other\r\nLocation: /profile\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n"
 /// );
-/// # Ok::<(), std::io::Error>(())
+/// # Ok::<(), http_session::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CgiResponse {
@@ -235,7 +235,20 @@ impl CgiResponse {
         }
     }
 
-    /// Sets the status code (100 to 999).
+    /// Sets the status code: three digits, 100 to 999.
+    ///
+    /// Setting never fails, so a response is built in one expression; any
+    /// other code is refused by [`write_to`](CgiResponse::write_to), which
+    /// writes nothing and says why. That is the one place every part of the
+    /// response is checked, headers included (they arrive through
+    /// [`Response::append_header`], which cannot fail), so a CGI program has
+    /// one error to handle, and `?` turns it into [`Error::Io`](crate::Error::Io).
+    ///
+    /// ```
+    /// use http_session::CgiResponse;
+    /// assert!(CgiResponse::new().with_status(404).write_to(Vec::new()).is_ok());
+    /// assert!(CgiResponse::new().with_status(42).write_to(Vec::new()).is_err());
+    /// ```
     pub fn with_status(mut self, status: u16) -> CgiResponse {
         self.status = status;
         self
