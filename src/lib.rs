@@ -78,7 +78,7 @@ pub mod cookie;
 mod data;
 mod error;
 mod handle;
-mod http;
+mod headers;
 mod id;
 mod rejection;
 mod session;
@@ -89,7 +89,7 @@ pub use clock::{Clock, ManualClock};
 pub use cookie::{CookieOptions, SameSite};
 pub use error::Error;
 pub use handle::{CommitOutcome, SessionHandle};
-pub use http::{Headers, Request, Response};
+pub use headers::{Headers, Request, Response};
 pub use id::SessionId;
 pub use rejection::{IdPrefix, Rejection};
 pub use session::{

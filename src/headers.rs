@@ -1,4 +1,5 @@
-//! The two traits through which any server plugs in, over plain `&str` headers.
+//! The two traits through which any server plugs in, over plain `&str` headers
+//! ([`Request`], [`Response`]), and [`Headers`], an owned list that is both.
 
 /// A request whose headers can be read.
 ///
