@@ -1,10 +1,11 @@
-//! Fast paths over session data (`Data`, a JSON object) for the hot path of
-//! every update: whether it fits a size limit, and its exact compact-JSON
-//! length, without writing it.
+//! Session data: [`Data`], a JSON object, and the checks every write path
+//! runs on it, fast: whether it fits a size limit (its exact compact-JSON
+//! length, computed without writing it) and how deep it nests.
 
 use serde_json::Value;
 
-use crate::Data;
+/// A session's data: a JSON object.
+pub type Data = serde_json::Map<String, serde_json::Value>;
 
 /// Whether `data` nests arrays and objects more than `limit` deep (`data`
 /// itself is depth 1). The walk stops at `limit`, so a hostile value cannot

@@ -86,6 +86,7 @@ pub mod store;
 
 pub use adapters::cgi::{CgiRequest, CgiResponse};
 pub use clock::{Clock, ManualClock};
+pub use data::Data;
 pub use cookie::{CookieOptions, SameSite};
 pub use error::Error;
 pub use handle::{CommitOutcome, SessionHandle};
@@ -99,6 +100,3 @@ pub use session::{
 pub use store::{FileStore, FileStoreBuilder, MemoryStore, MemoryStoreBuilder, Record, Store};
 #[cfg(feature = "redis")]
 pub use store::{RedisStore, RedisStoreBuilder};
-
-/// A session's data: a JSON object.
-pub type Data = serde_json::Map<String, serde_json::Value>;
