@@ -86,8 +86,8 @@ pub mod store;
 
 pub use adapters::cgi::{CgiRequest, CgiResponse};
 pub use clock::{Clock, ManualClock};
-pub use data::Data;
 pub use cookie::{CookieOptions, SameSite};
+pub use data::Data;
 pub use error::Error;
 pub use handle::{CommitOutcome, SessionHandle};
 pub use headers::{Headers, Request, Response};

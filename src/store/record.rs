@@ -1,0 +1,161 @@
+//! [`Record`]: one session as a store keeps it, and its JSON text form
+//! ([`Record::encode`], [`Record::decode`]) for stores that keep text.
+
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use crate::clock::{from_millis, to_millis};
+use crate::{Data, Error};
+
+/// One session as a store keeps it: its data and when it expires.
+///
+/// ```
+/// use http_session::Record;
+/// use std::time::{Duration, SystemTime};
+///
+/// let mut data = http_session::Data::new();
+/// data.insert("user".into(), "ana".into());
+/// let mut record = Record::new(data);
+/// assert!(!record.is_expired(SystemTime::now()));
+///
+/// record.expires_at = Some(SystemTime::now() - Duration::from_secs(1));
+/// assert!(record.is_expired(SystemTime::now()));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Record {
+    /// The session's data.
+    pub data: Data,
+    /// When the session ends (`None`: never). Rolled forward on activity when the
+    /// session has an idle timeout.
+    pub expires_at: Option<SystemTime>,
+    /// The absolute end of the session's life (`None`: no cap): activity never
+    /// rolls `expires_at` past it.
+    pub deadline: Option<SystemTime>,
+}
+
+impl Record {
+    /// A record that never expires.
+    pub fn new(data: Data) -> Record {
+        Record {
+            data,
+            expires_at: None,
+            deadline: None,
+        }
+    }
+
+    /// A record that expires at `expires_at`.
+    pub fn expiring(data: Data, expires_at: SystemTime) -> Record {
+        Record {
+            data,
+            expires_at: Some(expires_at),
+            deadline: None,
+        }
+    }
+
+    /// Whether the record has expired at time `now`.
+    pub fn is_expired(&self, now: SystemTime) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Encodes the record as one JSON document, the format [`Record::decode`] reads:
+    /// `{"data":{...},"expires_at":<ms since 1970>,"deadline":<ms since 1970>}`
+    /// (the times only when set). Stores that keep records as text can use it.
+    ///
+    /// ```
+    /// use http_session::Record;
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// let mut data = http_session::Data::new();
+    /// data.insert("n".into(), 1.into());
+    /// let record = Record::expiring(data, UNIX_EPOCH + Duration::from_millis(1_500));
+    /// let text = record.encode()?;
+    /// assert_eq!(text, r#"{"data":{"n":1},"expires_at":1500}"#);
+    /// assert_eq!(Record::decode(&text)?, record);
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn encode(&self) -> Result<String, Error> {
+        let mut doc = Data::new();
+        doc.insert("data".to_owned(), Value::Object(self.data.clone()));
+        if let Some(at) = self.expires_at {
+            doc.insert("expires_at".to_owned(), to_millis(at).into());
+        }
+        if let Some(at) = self.deadline {
+            doc.insert("deadline".to_owned(), to_millis(at).into());
+        }
+        Ok(serde_json::to_string(&doc)?)
+    }
+
+    /// Reads a record written by [`Record::encode`]; anything else is
+    /// [`Error::CorruptRecord`].
+    pub fn decode(text: &str) -> Result<Record, Error> {
+        let corrupt = |reason: &str| Error::CorruptRecord {
+            reason: reason.to_owned(),
+        };
+        let doc: Data = serde_json::from_str(text)
+            .map_err(|_| corrupt("not a JSON object with a \"data\" object"))?;
+        let mut record = Record::new(Data::new());
+        let mut has_data = false;
+        for (key, value) in doc {
+            match (key.as_str(), value) {
+                ("data", Value::Object(data)) => {
+                    record.data = data;
+                    has_data = true;
+                }
+                ("expires_at", Value::Number(n)) => {
+                    record.expires_at =
+                        Some(from_millis(n.as_u64().ok_or_else(|| {
+                            corrupt("expires_at is not a whole number")
+                        })?))
+                }
+                ("deadline", Value::Number(n)) => {
+                    record.deadline = Some(from_millis(
+                        n.as_u64()
+                            .ok_or_else(|| corrupt("deadline is not a whole number"))?,
+                    ))
+                }
+                _ => return Err(corrupt("unexpected field or field type")),
+            }
+        }
+        if !has_data {
+            return Err(corrupt("no \"data\" object"));
+        }
+        Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn decode_refuses_foreign_text() {
+        for text in [
+            "",
+            "null",
+            "[]",
+            "{\"data\":1}",
+            "{\"data\":{},\"expires_at\":-1}",
+            "{\"data\":{},\"expires_at\":1.5}",
+            "{\"data\":{},\"other\":1}",
+            "{\"data\":{}",
+            "{}",
+        ] {
+            assert!(
+                matches!(Record::decode(text), Err(Error::CorruptRecord { .. })),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn encode_decode_round_trip_with_deadline() {
+        let mut data = Data::new();
+        data.insert("ü".into(), serde_json::json!({"nested": [1, "two", null]}));
+        let mut record = Record::expiring(data, UNIX_EPOCH + Duration::from_millis(5));
+        record.deadline = Some(UNIX_EPOCH + Duration::from_millis(9));
+        assert_eq!(Record::decode(&record.encode().unwrap()).unwrap(), record);
+    }
+}
