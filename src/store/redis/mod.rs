@@ -1,14 +1,21 @@
 //! Sessions in Redis (feature `redis`): shared by every server that can reach it.
 
 use std::fmt;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use redis::{ConnectionLike, ErrorKind, RedisError, RedisResult, Script};
 
 use crate::clock::Clock;
 use crate::store::{Record, Store};
 use crate::{Error, SessionId};
+
+mod connect;
+mod pool;
+
+#[cfg(feature = "redis-cluster")]
+use connect::cluster_connector;
+use connect::{single_connector, Target};
+use pool::Pool;
 
 /// Default key prefix.
 const DEFAULT_PREFIX: &str = "session:";
@@ -41,9 +48,6 @@ local value = redis.call('GET', KEYS[1])
 if value then redis.call('DEL', KEYS[1]) end
 return value
 ";
-
-type Connection = Box<dyn ConnectionLike + Send>;
-type Connect = Box<dyn Fn() -> RedisResult<Connection> + Send + Sync>;
 
 /// Sessions in Redis, shared by every server process on every machine that can
 /// reach it. Needs the cargo feature `redis`.
@@ -151,13 +155,6 @@ pub struct RedisStoreBuilder {
     tls_root_certificates: Option<Vec<u8>>,
 }
 
-#[derive(Clone)]
-enum Target {
-    Single(String),
-    #[cfg(feature = "redis-cluster")]
-    Cluster(Vec<String>),
-}
-
 impl RedisStoreBuilder {
     /// The prefix of every key (default `session:`), so several applications
     /// can share one Redis database.
@@ -237,16 +234,7 @@ impl RedisStoreBuilder {
             Target::Cluster(urls) => cluster_connector(urls, &self)?,
         };
         Ok(RedisStore {
-            pool: Pool {
-                connect,
-                size: self.pool_size,
-                wait: self.connect_timeout,
-                state: Mutex::new(PoolState {
-                    idle: Vec::new(),
-                    open: 0,
-                }),
-                freed: Condvar::new(),
-            },
+            pool: Pool::new(connect, self.pool_size, self.connect_timeout),
             prefix: self.prefix,
             clock: self.clock,
             server,
@@ -255,86 +243,6 @@ impl RedisStoreBuilder {
             take: Script::new(TAKE_SCRIPT),
         })
     }
-}
-
-fn invalid_url(e: RedisError) -> Error {
-    Error::config(format!(
-        "not a usable Redis URL ({e}); expected redis://host:port/db, rediss://... \
-         (feature redis-tls) or unix:///path"
-    ))
-}
-
-fn single_connector(url: &str, settings: &RedisStoreBuilder) -> Result<(Connect, String), Error> {
-    let (connect_timeout, command_timeout) = (settings.connect_timeout, settings.command_timeout);
-    if !["redis://", "rediss://", "unix://", "redis+unix://"]
-        .iter()
-        .any(|scheme| url.starts_with(scheme))
-    {
-        return Err(Error::config(
-            "a Redis URL starts with redis://, rediss:// or unix://",
-        ));
-    }
-    let info = redis::IntoConnectionInfo::into_connection_info(url).map_err(invalid_url)?;
-    // No `CLIENT SETINFO` on connect: it is a round trip per new connection,
-    // and its replies are read with errors ignored, which doubles the time a
-    // connection to a hung server takes to fail.
-    let redis_settings = info.redis_settings().clone().set_skip_set_lib_name();
-    let info = info.set_redis_settings(redis_settings);
-    #[cfg(feature = "redis-tls")]
-    let client = match &settings.tls_root_certificates {
-        Some(pem) => redis::Client::build_with_tls(
-            info,
-            redis::TlsCertificates {
-                client_tls: None,
-                root_cert: Some(pem.clone()),
-            },
-        ),
-        None => redis::Client::open(info),
-    }
-    .map_err(invalid_url)?;
-    #[cfg(not(feature = "redis-tls"))]
-    let client = redis::Client::open(info).map_err(invalid_url)?;
-    // Only the address: the URL may hold a password.
-    let server = format!("Redis at {}", client.get_connection_info().addr());
-    let connect: Connect = Box::new(move || {
-        let conn = client.get_connection_with_timeout(connect_timeout)?;
-        conn.set_read_timeout(Some(command_timeout))?;
-        conn.set_write_timeout(Some(command_timeout))?;
-        Ok(Box::new(conn) as Connection)
-    });
-    Ok((connect, server))
-}
-
-#[cfg(feature = "redis-cluster")]
-fn cluster_connector(
-    urls: &[String],
-    settings: &RedisStoreBuilder,
-) -> Result<(Connect, String), Error> {
-    let first = urls
-        .first()
-        .ok_or_else(|| Error::config("a Redis Cluster needs at least one node URL"))?;
-    let builder = redis::cluster::ClusterClientBuilder::new(urls.iter().map(String::as_str))
-        .connection_timeout(settings.connect_timeout)
-        .response_timeout(settings.command_timeout)
-        // Few retries, so a call on a broken cluster still fails in bounded time.
-        .retries(2);
-    #[cfg(feature = "redis-tls")]
-    let builder = match &settings.tls_root_certificates {
-        Some(pem) => builder.certs(redis::TlsCertificates {
-            client_tls: None,
-            root_cert: Some(pem.clone()),
-        }),
-        None => builder,
-    };
-    let client = builder.build().map_err(invalid_url)?;
-    let addr = redis::Client::open(first.as_str())
-        .map_err(invalid_url)?
-        .get_connection_info()
-        .addr()
-        .to_string();
-    let server = format!("Redis Cluster at {addr} (and its nodes)");
-    let connect: Connect = Box::new(move || Ok(Box::new(client.get_connection()?) as Connection));
-    Ok((connect, server))
 }
 
 impl RedisStore {
@@ -520,44 +428,6 @@ impl fmt::Debug for RedisStoreBuilder {
     }
 }
 
-/// A URL for `Debug`, with no credential in any form redis-rs reads: the
-/// userinfo (`user:password@`, any scheme) becomes `…`, and the query string
-/// (`?user=…&pass=…` of `unix://` URLs) and fragment are dropped whole.
-/// Malformed URLs are cut short rather than risk showing a secret.
-fn redact(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(end) => (&url[..end + 3], &url[end + 3..]),
-        None => ("", url),
-    };
-    let query = rest.find(['?', '#']);
-    let at = rest.rfind('@');
-    let tail = if query.is_some() { "?…" } else { "" };
-    match (at, query) {
-        // An '@' after a '?' may end a userinfo whose password holds a '?',
-        // or sit in a query value: either way nothing here is safe to show.
-        (Some(at), Some(query)) if at > query => format!("{scheme}…{tail}"),
-        (Some(at), _) => {
-            let end = query.unwrap_or(rest.len());
-            format!("{scheme}…@{}{tail}", &rest[at + 1..end])
-        }
-        (None, _) => format!("{scheme}{}{tail}", &rest[..query.unwrap_or(rest.len())]),
-    }
-}
-
-/// Shows the URLs without their credentials (see [`redact`]).
-impl fmt::Debug for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Target::Single(url) => f.debug_tuple("Single").field(&redact(url)).finish(),
-            #[cfg(feature = "redis-cluster")]
-            Target::Cluster(urls) => f
-                .debug_tuple("Cluster")
-                .field(&urls.iter().map(|u| redact(u)).collect::<Vec<_>>())
-                .finish(),
-        }
-    }
-}
-
 impl Store for RedisStore {
     fn get(&self, id: &SessionId) -> Result<Option<Record>, Error> {
         match self.read_raw(&self.key_of(id), "reading a session")? {
@@ -721,118 +591,6 @@ fn backoff(attempt: u32) {
     std::thread::sleep(Duration::from_micros(
         micros + rand::random::<u64>() % micros,
     ));
-}
-
-/// Open connections: idle ones to reuse, and a count bounded by `size`.
-struct Pool {
-    connect: Connect,
-    size: usize,
-    wait: Duration,
-    state: Mutex<PoolState>,
-    freed: Condvar,
-}
-
-struct PoolState {
-    idle: Vec<Connection>,
-    /// Connections open, idle or in use.
-    open: usize,
-}
-
-/// A connection lent out by the pool; it goes back on drop unless broken.
-struct Pooled<'p> {
-    pool: &'p Pool,
-    conn: Option<Connection>,
-    reused: bool,
-    broken: bool,
-}
-
-impl Pool {
-    fn lock(&self) -> MutexGuard<'_, PoolState> {
-        // Every change under the lock is a single push, pop or count change.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn get(&self) -> Result<Pooled<'_>, Box<dyn std::error::Error + Send + Sync>> {
-        let deadline = Instant::now() + self.wait;
-        let mut state = self.lock();
-        loop {
-            if let Some(conn) = state.idle.pop() {
-                return Ok(self.lend(conn, true));
-            }
-            if state.open < self.size {
-                state.open += 1;
-                drop(state);
-                return match (self.connect)() {
-                    Ok(conn) => Ok(self.lend(conn, false)),
-                    Err(e) => {
-                        self.release_slot();
-                        Err(Box::new(e))
-                    }
-                };
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(format!(
-                    "all {} pooled connections stayed busy for {:?}; raise pool_size",
-                    self.size, self.wait
-                )
-                .into());
-            }
-            state = self
-                .freed
-                .wait_timeout(state, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-    }
-
-    fn lend(&self, conn: Connection, reused: bool) -> Pooled<'_> {
-        Pooled {
-            pool: self,
-            conn: Some(conn),
-            reused,
-            broken: false,
-        }
-    }
-
-    /// Closes every idle connection.
-    fn drain_idle(&self) {
-        let mut state = self.lock();
-        let idle = std::mem::take(&mut state.idle);
-        state.open = state.open.saturating_sub(idle.len());
-        drop(state);
-        drop(idle);
-        self.freed.notify_all();
-    }
-
-    fn release_slot(&self) {
-        let mut state = self.lock();
-        state.open = state.open.saturating_sub(1);
-        drop(state);
-        self.freed.notify_one();
-    }
-}
-
-impl Pooled<'_> {
-    fn connection(&mut self) -> &mut dyn ConnectionLike {
-        match &mut self.conn {
-            Some(conn) => conn.as_mut(),
-            // `conn` is only taken in `drop`.
-            None => unreachable!("pooled connection used after drop"),
-        }
-    }
-}
-
-impl Drop for Pooled<'_> {
-    fn drop(&mut self) {
-        match self.conn.take() {
-            Some(conn) if !self.broken && conn.is_open() => {
-                self.pool.lock().idle.push(conn);
-                self.pool.freed.notify_one();
-            }
-            _ => self.pool.release_slot(),
-        }
-    }
 }
 
 #[cfg(test)]
