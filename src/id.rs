@@ -56,22 +56,10 @@ pub struct SessionId {
 }
 
 impl SessionId {
-    /// Generates a fresh ID from the thread-local CSPRNG.
-    ///
-    /// The generator is `rand`'s `ThreadRng`: the ChaCha12 stream cipher keyed
-    /// with 256 bits from the operating system's generator (`getrandom`), and
-    /// re-keyed from it after every 64 KiB of output (about 2,000 IDs).
-    ///
-    /// Why not ask the operating system for every ID? It costs a system call
-    /// (about 450 ns against 60 ns here, see `BENCHMARKS.md`) and buys no
-    /// security: predicting ChaCha12's output without its key means breaking
-    /// ChaCha, for which no attack comes near 12 rounds; the key never leaves
-    /// the thread; a stolen ID reveals nothing about other IDs, earlier or later.
-    /// A non-cryptographic generator (xorshift, PCG, `SmallRng`) would be
-    /// predictable from a few IDs and is never used.
-    ///
-    /// 256 bits put guessing beyond reach: with a billion live sessions and a
-    /// billion guesses a second, a hit is expected after about 10^51 years.
+    /// Generates a fresh ID: 256 bits from a cryptographically secure
+    /// generator (`rand`'s thread-local generator, seeded and periodically
+    /// re-seeded by the operating system). IDs are unpredictable, from each
+    /// other too: seeing any number of them tells nothing about the next.
     ///
     /// ```
     /// use http_session::SessionId;

@@ -30,8 +30,12 @@ const MAX_ID_ATTEMPTS: u32 = 4;
 /// Server-side sessions: a random ID in a cookie, the data in a [`Store`].
 ///
 /// Keep one `Session` for the whole server (it is `Send + Sync`; put it in an
-/// `Arc` to share it across worker threads) and call it from each handler. The
-/// calls mirror the seed's `Session` class:
+/// `Arc` to share it across worker threads) and call it from each handler.
+///
+/// In a handler, [`Session::handle`] is the main path: it loads the request's
+/// session, reads and changes it, and writes back once. The calls below take
+/// a [`SessionId`] and act at once, each its own store operation: the layer
+/// the handle is built on, for code that works with IDs directly.
 ///
 /// ```
 /// use http_session::{Headers, Request, Session};
@@ -292,8 +296,8 @@ impl<S: Store> Session<S> {
         self.append_cookie(res, id, options, max_age)
     }
 
-    /// Adds the `Set-Cookie` header for session `id` with `options`, as the
-    /// seed's `setCookie(res, id, options)` does. Invalid options are an error
+    /// Adds the `Set-Cookie` header for session `id` with `options` instead of
+    /// the session's own cookie options. Invalid options are an error
     /// and no header is added. A `Max-Age` gets the matching `Expires` (by the
     /// session's clock) unless the options set one, for browsers that only
     /// know `Expires`, the same as [`set_cookie`](Session::set_cookie) writes.
@@ -373,7 +377,7 @@ impl<S: Store> Session<S> {
     }
 
     /// The first well-formed session ID in the request's cookies, without asking
-    /// the store whether it is known (the seed's `req.cookies.get("session_id")`).
+    /// the store whether it is known: what reading the cookie by name gives.
     ///
     /// It may name no session, or a tossed cookie planted before the real one:
     /// to act on the request's session, use [`lookup`](Session::lookup) (or

@@ -20,7 +20,7 @@ pub use record::Record;
 /// A place to keep sessions: memory, files, Redis, a database.
 ///
 /// Only [`get`](Store::get), [`set`](Store::set) and [`delete`](Store::delete) are
-/// required, as in the TypeScript seed. The provided [`update`](Store::update) and
+/// required. The provided [`update`](Store::update) and
 /// [`create`](Store::create) are a plain read then write: correct for one request at
 /// a time, but two concurrent updates of one session can lose a write. Stores used
 /// by concurrent servers override both atomically (every store in this crate does).
@@ -31,7 +31,7 @@ pub use record::Record;
 /// - take `&self` and do your own locking: one store serves all worker threads;
 /// - wrap back-end failures with [`Error::store`].
 ///
-/// A store over a `HashMap`, in the seed's shape:
+/// A store over a `HashMap`, with only the three required methods:
 ///
 /// ```
 /// use std::collections::HashMap;

@@ -27,11 +27,8 @@ const EVICT_FRACTION: usize = 64;
 /// Sessions in this process's memory: fast, bounded, gone when the process exits.
 ///
 /// The map is split into shards, each behind its own `Mutex`, so worker threads
-/// rarely wait for each other. Each session takes a 96-byte table slot, which
-/// holds its data too when that packs into 46 bytes (a few short keys and
-/// values; `{"user_id":"123","role":"admin","n":5}` packs into 30); larger data
-/// goes on the heap, packed (no quotes, no escapes: about the size of its
-/// compact JSON). Guarantees:
+/// rarely wait for each other. Data is kept in a compact binary form, about
+/// the size of its compact JSON or less. Guarantees:
 ///
 /// - **atomic updates**: [`Store::update`] runs under the shard lock; a panic in
 ///   the closure leaves the record as it was, and the lock is recovered, not
