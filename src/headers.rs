@@ -171,7 +171,7 @@ impl Request for Headers {
 impl Response for Headers {
     /// Drops a header that would split the response: see [`Headers`].
     fn append_header(&mut self, name: &str, value: &str) {
-        if crate::adapters::is_token(name) && crate::adapters::is_field_value(value) {
+        if is_token(name) && is_field_value(value) {
             self.entries.push((name.to_owned(), value.to_owned()));
         }
     }
@@ -185,4 +185,21 @@ impl<'a> FromIterator<(&'a str, &'a str)> for Headers {
         }
         headers
     }
+}
+
+/// Whether `name` is an RFC 9110 token: what a header name must be.
+pub(crate) fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Whether `value` may stand in a header on the wire: no control character but
+/// horizontal tab (CR and LF would split the response, NUL cuts it short in
+/// some clients).
+pub(crate) fn is_field_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }

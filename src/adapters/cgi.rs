@@ -29,7 +29,7 @@
 
 use std::io::{self, Read, Write};
 
-use super::{is_field_value, is_token};
+use crate::headers::{is_field_value, is_token};
 use crate::{Headers, Request, Response};
 
 /// What [`CgiRequest::read_body`] reserves before the body's bytes arrive.

@@ -28,20 +28,3 @@ pub mod http;
 pub mod rouille;
 #[cfg(feature = "tiny_http")]
 pub mod tiny_http;
-
-/// Whether `name` is an RFC 9110 token: what a header name must be.
-pub(crate) fn is_token(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-/// Whether `value` may stand in a header on the wire: no control character but
-/// horizontal tab (CR and LF would split the response, NUL cuts it short in
-/// some clients).
-pub(crate) fn is_field_value(value: &str) -> bool {
-    value
-        .bytes()
-        .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
-}

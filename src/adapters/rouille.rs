@@ -39,7 +39,7 @@ impl Request for ::rouille::Request {
 /// response.
 impl Response for ::rouille::Response {
     fn append_header(&mut self, name: &str, value: &str) {
-        if !(super::is_token(name) && super::is_field_value(value)) {
+        if !(crate::headers::is_token(name) && crate::headers::is_field_value(value)) {
             return;
         }
         self.headers

@@ -57,7 +57,7 @@ impl Request for ::tiny_http::Request {
 /// and `Transfer-Encoding` itself: anything else is dropped.
 impl<R: std::io::Read> Response for ::tiny_http::Response<R> {
     fn append_header(&mut self, name: &str, value: &str) {
-        if !(super::is_token(name) && super::is_field_value(value)) {
+        if !(crate::headers::is_token(name) && crate::headers::is_field_value(value)) {
             return;
         }
         if let Ok(header) = ::tiny_http::Header::from_bytes(name, value) {
