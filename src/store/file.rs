@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::clock::{to_millis, Clock};
 use crate::store::{Record, Store};
-use crate::{Error, SessionId, DEFAULT_ABSOLUTE_LIFETIME};
+use crate::{Error, SessionId};
 
 /// Hidden folder of lock files, one per shard of IDs, never deleted (deleting a
 /// lock file that another process has open would let two processes "hold" it).
@@ -25,7 +25,7 @@ const NAME_LEN: usize = 64;
 /// is deleted by the purge: the default absolute lifetime (12 hours), after
 /// which a session left alone that long would have ended anyway, and long
 /// enough for the error it causes to be noticed.
-const CORRUPT_FILE_AGE: Duration = DEFAULT_ABSOLUTE_LIFETIME;
+const CORRUPT_FILE_AGE: Duration = Duration::from_secs(12 * 60 * 60);
 
 /// Sessions in files under one directory: they survive restarts, and any number
 /// of processes (CGI programs, several servers on one machine) can share them.
