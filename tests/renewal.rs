@@ -160,3 +160,38 @@ fn renew_after_outside_zero_to_one_is_refused_at_build() {
         assert!(err.to_string().contains("renew_after"), "{err}");
     }
 }
+
+/// A session stored before the size limit was lowered still reads, renews
+/// and touches; only a change of its data meets the new limit.
+#[test]
+fn renewal_of_a_session_over_a_lowered_limit_still_works() {
+    let clock = ManualClock::new(SystemTime::now());
+    let store = Arc::new(CountingStore::new(
+        MemoryStore::builder().clock(clock.clock()).build(),
+    ));
+    let build = |limit: usize| {
+        Session::builder()
+            .store(Arc::clone(&store))
+            .clock(clock.clock())
+            .ttl(30 * MIN)
+            .max_data_size(limit)
+            .build()
+            .unwrap()
+    };
+    let id = build(64 * 1024)
+        .create(json!({"note": "x".repeat(500)}))
+        .unwrap();
+    let session = build(100);
+    clock.advance(20 * MIN);
+    assert!(session.get(&id).unwrap().is_some(), "read and renewed");
+    assert!(session.touch(&id).unwrap());
+    let request = request_for(&id);
+    let mut handle = session.handle(&request);
+    handle.touch().unwrap();
+    assert_eq!(
+        handle.commit(&mut Headers::new()).unwrap(),
+        CommitOutcome::Saved
+    );
+    let err = session.update(&id, json!({"more": 1})).unwrap_err();
+    assert!(matches!(err, Error::DataTooLarge { .. }), "{err:?}");
+}
