@@ -1,12 +1,12 @@
 //! The README's `http` handler (the types hyper and axum use), served by a
 //! hand-rolled `TcpListener` loop and driven by a real client with a cookie jar.
 
-mod support;
+use crate::common::web;
 
+use crate::common::raw::{self, RawResponse};
 use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, VARY};
 use http_session::{Error, Session};
-use support::raw::{self, RawResponse};
-use support::Client;
+use web::Client;
 
 /// A handler as the README writes it: counts visits in the session.
 fn counter(
@@ -61,7 +61,7 @@ fn visits_rise_through_http_request_and_response() {
         let answer = client.get(&url);
         assert_eq!(answer.status, 200);
         assert_eq!(answer.body, format!("visit {visit}\n"));
-        support::assert_sets_session_cookie(&answer, true);
+        web::assert_sets_session_cookie(&answer, true);
     }
     assert_eq!(
         Client::new().get(&url).body,

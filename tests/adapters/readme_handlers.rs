@@ -2,11 +2,11 @@
 //! tiny_http, rouille, http and hand-rolled handlers are served on port 0 and
 //! driven by a real client with a cookie jar: the visit count rises per client.
 
-mod support;
+use crate::common::web;
 
+use crate::common::raw::{self, RawResponse};
 use http_session::{Error, Session};
-use support::raw::{self, RawResponse};
-use support::Client;
+use web::Client;
 
 /// The README's quick start, as printed there (the seed's calls).
 #[test]
@@ -49,7 +49,7 @@ fn counts_per_client(url: &str) {
         let answer = client.get(url);
         assert_eq!(answer.status, 200, "{answer:?}");
         assert_eq!(answer.body, format!("visit {visit}\n"));
-        support::assert_sets_session_cookie(&answer, true);
+        web::assert_sets_session_cookie(&answer, true);
     }
     assert_eq!(Client::new().get(url).body, "visit 1\n");
 }

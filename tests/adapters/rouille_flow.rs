@@ -1,7 +1,7 @@
 //! The login flow through a rouille server started in this process, written
 //! with the per-request handle.
 
-mod support;
+use crate::common::web;
 
 use http_session::{Error, Session};
 use rouille::{router, Request, Response};
@@ -91,7 +91,7 @@ fn the_login_flow_through_an_in_process_rouille_server() {
         rouille::Server::new("127.0.0.1:0", move |request| app(&session, request)).unwrap();
     let port = server.server_addr().port();
     let (running, stop) = server.stoppable();
-    support::login_flow(&format!("http://127.0.0.1:{port}"), "", true);
+    web::login_flow(&format!("http://127.0.0.1:{port}"), "", true);
     stop.send(()).unwrap();
     running.join().unwrap();
 }

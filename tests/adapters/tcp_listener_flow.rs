@@ -2,11 +2,11 @@
 //! request and the response, and the per-request handle; driven over TCP by a
 //! real client with a cookie jar.
 
-mod support;
+use crate::common::web;
 
+use crate::common::raw::{self, RawResponse};
 use http_session::{Error, Headers, Session};
-use support::raw::{self, RawResponse};
-use support::Client;
+use web::Client;
 
 /// A handler as the README writes it: `GET /` counts visits, `POST /reset` ends the session.
 fn counter(session: &Session, method: &str, request: &Headers) -> Result<(Headers, String), Error> {
@@ -60,7 +60,7 @@ fn visits_rise_in_the_jar_and_a_reset_ends_the_session() {
     for visit in 1..=3 {
         let answer = client.get(&url);
         assert_eq!(answer.body, format!("visit {visit}\n"));
-        support::assert_sets_session_cookie(&answer, true);
+        web::assert_sets_session_cookie(&answer, true);
     }
     let old = client.session_cookie().unwrap();
     let reset = client.post(&format!("{url}reset"), &[]);

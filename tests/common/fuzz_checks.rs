@@ -1,5 +1,5 @@
 //! The properties that the fuzz targets (`fuzz/fuzz_targets/*.rs`) and their
-//! proptest mirrors (`tests/fuzz_mirrors.rs`) both check: written once, so the
+//! proptest mirrors (`tests/security/fuzz_mirrors.rs`) both check: written once, so the
 //! always-on mirrors and the coverage-guided fuzzer test the same claims.
 //!
 //! Each `check_*` function panics (fails) when a property is broken. Inputs are

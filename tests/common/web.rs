@@ -2,8 +2,6 @@
 //! tests share: a cookie-keeping HTTP client, example programs, child processes.
 #![allow(dead_code)]
 
-pub mod raw;
-
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -1,7 +1,14 @@
-//! The `Cookie` request header parser and the `Set-Cookie` serializer, through
-//! the public API, including how the session picks its cookie among others.
+//! Cookies: the `Cookie` request header parser and the `Set-Cookie`
+//! serializer, through the public API, including how the session picks its
+//! cookie among others and `__Host-` cookies end to end; `Max-Age` rounding,
+//! cookie tossing, and `HTTP_COOKIE` in CGI requests.
 
+#[path = "../common/mod.rs"]
 mod common;
+
+mod cgi_cookie_header;
+mod max_age;
+mod tossing;
 
 use common::CountingStore;
 use http_session::cookie::{self, CookieOptions, SameSite};
@@ -250,5 +257,43 @@ proptest! {
             let first = cookie::parse(header.split(';').next().unwrap()).next();
             prop_assert_eq!(first, Some((name.as_str(), value.as_str())));
         }
+    }
+}
+
+/// ASVS 3.3.1 and 3.3.3: a `__Host-` name gives a cookie that no subdomain and
+/// no other path can set or shadow. The builder accepts it with the defaults
+/// and refuses any option that would break the prefix's rules.
+#[test]
+fn a_host_prefixed_session_cookie_works_end_to_end() {
+    let session = Session::builder().cookie_name("__Host-id").build().unwrap();
+    let id = session.create(json!({"user": "ana"})).unwrap();
+    let mut res = Headers::new();
+    session.set_cookie(&mut res, &id).unwrap();
+    let header = res.get("Set-Cookie").unwrap();
+    assert!(
+        header.starts_with(&format!("__Host-id={id}; Path=/;")),
+        "{header}"
+    );
+    assert!(
+        header.contains("; Secure") && !header.contains("Domain"),
+        "{header}"
+    );
+
+    let req = Headers::new().with("Cookie", &format!("__Host-id={id}"));
+    assert!(session.from_request(&req).unwrap().is_some());
+
+    for options in [
+        CookieOptions::default().secure(false),
+        CookieOptions::default().domain("example.com"),
+        CookieOptions::default().path("/app"),
+    ] {
+        let refused = Session::builder()
+            .cookie_name("__Host-id")
+            .cookie_options(options.clone())
+            .build();
+        assert!(
+            matches!(refused, Err(Error::InvalidCookieAttribute { .. })),
+            "{options:?}"
+        );
     }
 }

@@ -2,11 +2,11 @@
 //! API, logs in to the login example, watches the visit counter rise, logs out.
 //! It leaves screenshots in `target/browser/` (`profile.png`, `logged-out.png`).
 //!
-//! Needs Debian's `chromium` and `chromium-driver` (`bash .ci/run` installs them
-//! and runs this with `cargo test --test browser -- --ignored`). `CHROMIUM` and
-//! `CHROMEDRIVER` override the programs' paths.
+//! Needs Debian's `chromium` and `chromium-driver` (`bash .ci/run` installs
+//! them and runs this with `cargo test --test end_to_end -- --ignored`).
+//! `CHROMIUM` and `CHROMEDRIVER` override the programs' paths.
 
-mod support;
+use crate::common::web;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
-use support::{free_port, start_example, temp_dir, Running};
+use web::{free_port, start_example, temp_dir, Running};
 
 /// The W3C WebDriver key under which an element reference comes back.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";

@@ -1,20 +1,21 @@
 //! The CGI example as a real CGI program under a real CGI host: lighttpd,
 //! started on a free port and stopped by this test, driven by a real client
 //! with a cookie jar; also one session counted by parallel clients, each
-//! request its own process (`support::counts_every_parallel_visit`).
+//! request its own process (`web::counts_every_parallel_visit`).
 //!
 //! Needs lighttpd (`bash .ci/run` installs it and runs this with
-//! `cargo test --test cgi_host -- --ignored`; `LIGHTTPD` overrides the path),
-//! and the example built (`cargo build --example cgi`; plain `cargo test` does).
+//! `cargo test --test end_to_end -- --ignored`; `LIGHTTPD` overrides the
+//! path), and the example built (`cargo build --example cgi`; plain
+//! `cargo test` does).
 
-mod support;
+use crate::common::web;
 
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use support::{example, free_port, temp_dir, Running};
+use web::{example, free_port, temp_dir, Running};
 
 /// lighttpd serving the CGI example at `/app`; stopped when dropped.
 struct Host {
@@ -86,16 +87,16 @@ setenv.add-environment = ("SESSION_DIR" => "{sessions}")
 #[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
 fn the_cgi_example_serves_the_login_flow_under_lighttpd() {
     let host = start_lighttpd();
-    support::login_flow(&host.origin, "/app", true);
+    web::login_flow(&host.origin, "/app", true);
 }
 
 #[test]
 #[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
 fn sessions_live_in_files_between_the_processes() {
     let host = start_lighttpd();
-    let client = support::Client::new();
+    let client = web::Client::new();
     let login = client.post(&format!("{}/app/login", host.origin), &[("user", "ana")]);
-    support::assert_sets_session_cookie(&login, true);
+    web::assert_sets_session_cookie(&login, true);
     let sessions = host.dir.join("sessions");
     let files = |dir: &std::path::Path| {
         std::fs::read_dir(dir)
@@ -121,7 +122,7 @@ fn sessions_live_in_files_between_the_processes() {
 #[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
 fn the_cgi_example_answers_unknown_routes_and_methods() {
     let host = start_lighttpd();
-    let client = support::Client::new();
+    let client = web::Client::new();
     let missing = client.get(&format!("{}/app/nothing", host.origin));
     assert_eq!(missing.status, 404);
     assert_eq!(missing.header("Cache-Control"), Some("no-store"));
@@ -143,6 +144,6 @@ fn the_cgi_example_answers_unknown_routes_and_methods() {
 #[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
 fn parallel_visits_of_one_session_all_count_under_lighttpd() {
     let host = start_lighttpd();
-    let count = support::counts_every_parallel_visit(&format!("{}/app/profile", host.origin));
+    let count = web::counts_every_parallel_visit(&format!("{}/app/profile", host.origin));
     assert!(count.failures.is_empty(), "{:#?}", count.failures);
 }

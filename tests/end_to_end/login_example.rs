@@ -1,11 +1,11 @@
 //! `cargo run --example login`, as a newcomer runs it: the real program, on a
 //! free port, driven by a real HTTP client with a cookie jar.
 
-mod support;
+use crate::common::web;
 
 use std::process::Command;
 
-use support::{example, login_flow, start_example};
+use web::{example, login_flow, start_example};
 
 fn origin(url: &str) -> &str {
     url.trim_end_matches('/')
@@ -21,7 +21,7 @@ fn the_login_example_serves_the_whole_flow_with_secure_cookies() {
 fn with_insecure_http_the_cookie_drops_secure_and_the_page_says_why() {
     let (_server, url) = start_example("login", &["--insecure-http"]);
     login_flow(origin(&url), "", false);
-    let page = support::Client::new().get(&url);
+    let page = web::Client::new().get(&url);
     assert!(page.body.contains("--insecure-http"), "{}", page.body);
     assert!(page.body.contains("Never use that flag in production"));
 }
@@ -29,7 +29,7 @@ fn with_insecure_http_the_cookie_drops_secure_and_the_page_says_why() {
 #[test]
 fn the_page_explains_the_secure_cookie_on_plain_http() {
     let (_server, url) = start_example("login", &[]);
-    let page = support::Client::new().get(&url);
+    let page = web::Client::new().get(&url);
     assert!(
         page.body.contains("HttpOnly; SameSite=Lax; Secure"),
         "{}",

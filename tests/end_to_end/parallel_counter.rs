@@ -1,19 +1,19 @@
 //! One session counted from many clients at once, end to end over TCP:
 //! 8 clients × 50 requests with one cookie, each request a visit that the page
 //! counts with `SessionHandle::update`; the counter must rise by exactly the
-//! number of `200` answers (`support::counts_every_parallel_visit`).
+//! number of `200` answers (`web::counts_every_parallel_visit`).
 //!
 //! Here: the login example as a real process (`MemoryStore`), and an
 //! in-process tiny_http server on `RedisStore` (feature `redis`). The CGI
 //! example under lighttpd (`FileStore`, one process per request) is in
-//! `tests/cgi_host.rs`, with the lighttpd harness.
+//! `tests/end_to_end/cgi_host.rs`, with the lighttpd harness.
 
-mod support;
+use crate::common::web;
 
 #[cfg(feature = "redis")]
-mod common;
+use crate::common;
 
-use support::{counts_every_parallel_visit, start_example};
+use web::{counts_every_parallel_visit, start_example};
 
 #[test]
 fn the_login_example_loses_no_visit_of_parallel_requests() {
@@ -32,7 +32,7 @@ mod redis {
     use tiny_http::{Response, Server};
 
     use super::common::redis_server::shared_store;
-    use super::support::counts_every_parallel_visit;
+    use super::web::counts_every_parallel_visit;
 
     /// A visit counter page, the README's way.
     fn profile(

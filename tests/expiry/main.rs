@@ -1,8 +1,15 @@
 //! Idle timeout, absolute lifetime, and the cookie lifetime that follows them,
-//! all on a manual clock: no sleeping.
+//! all on a manual clock: no sleeping. Expired sessions stay dead, even over a
+//! store that forgets expiry; reads renew the idle timeout (`renewal`).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod renewal;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use common::MapStore;
 use http_session::cookie::CookieOptions;
 use http_session::{
     Error, Headers, ManualClock, MemoryStore, Session, Store, DEFAULT_ABSOLUTE_LIFETIME,
@@ -194,4 +201,44 @@ fn purge_removes_only_expired_sessions() {
     assert_eq!(session.store().len(), 3);
     assert!(old.iter().all(|id| session.get(id).unwrap().is_none()));
     assert!(young.iter().all(|id| session.get(id).unwrap().is_some()));
+}
+
+#[test]
+fn expired_sessions_stay_dead() {
+    let time = ManualClock::new(SystemTime::now());
+    let session = Session::builder()
+        .ttl(Duration::from_secs(60))
+        .clock(time.clock())
+        .store(MemoryStore::builder().clock(time.clock()).build())
+        .build()
+        .unwrap();
+    let id = session.create(json!({"user": "ana"})).unwrap();
+    time.advance(Duration::from_secs(61));
+    assert_eq!(session.get(&id).unwrap(), None);
+    assert!(!session.update(&id, json!({"n": 1})).unwrap());
+    assert!(!session.touch(&id).unwrap());
+    let mut res = Headers::new();
+    assert_eq!(session.regenerate(&id, &mut res).unwrap(), None);
+    // Even with the clock turned back, the record is gone.
+    time.set(time.now() - Duration::from_secs(120));
+    assert_eq!(session.get(&id).unwrap(), None);
+}
+
+#[test]
+fn a_store_that_forgets_expiry_never_revives_a_session() {
+    let time = ManualClock::new(SystemTime::now());
+    let session = Session::builder()
+        .store(MapStore::default())
+        .ttl(Duration::from_secs(60))
+        .clock(time.clock())
+        .build()
+        .unwrap();
+    let id = session.create(json!({"user": "ana"})).unwrap();
+    time.advance(Duration::from_secs(61));
+    let req = Headers::new().with("Cookie", &format!("session_id={id}"));
+    assert_eq!(session.from_request(&req).unwrap(), None);
+    assert!(!session.update(&id, json!({"n": 1})).unwrap());
+    assert!(!session.touch(&id).unwrap());
+    // The session also cleaned the dead record out of the forgetful store.
+    assert!(session.store().0.lock().unwrap().is_empty());
 }

@@ -2,7 +2,7 @@
 //! has passed (`renew_after`, default one half), at most one write per window,
 //! never past the absolute deadline.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

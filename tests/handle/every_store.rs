@@ -2,7 +2,7 @@
 //! files, and (with `--features redis`) the real redis-server on 127.0.0.1:6379,
 //! whose update may run the handle's closure more than once.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

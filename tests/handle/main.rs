@@ -1,7 +1,13 @@
 //! The per-request handle: it writes only what changed, creates a session only
-//! when data goes in, and never undoes what other requests did meanwhile.
+//! when data goes in, and never undoes what other requests did meanwhile;
+//! counters through `update` lose nothing (`counters`), on every store
+//! (`every_store`). Its `regenerate` is tested in the `regeneration` binary.
 
+#[path = "../common/mod.rs"]
 mod common;
+
+mod counters;
+mod every_store;
 
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -34,7 +40,7 @@ fn clocked_session() -> (ManualClock, Session) {
         .store(MemoryStore::builder().clock(clock.clock()).build())
         .ttl(Duration::from_secs(60))
         // Reads never renew here, so expiry times are exact; renewal on reads
-        // has tests of its own (tests/renewal.rs).
+        // has tests of its own (tests/expiry/renewal.rs).
         .renew_after(1.0)
         .build()
         .unwrap();
@@ -213,20 +219,6 @@ fn a_commit_after_a_concurrent_logout_does_not_bring_the_session_back() {
 }
 
 #[test]
-fn a_regenerate_after_a_concurrent_logout_does_not_bring_the_session_back() {
-    let session = Session::new();
-    let id = session.create(json!({"user": "ana"})).unwrap();
-    let mut handle = session.handle(&request_for(&id));
-    handle.insert("role", "admin").unwrap();
-    handle.regenerate().unwrap();
-    session.delete(&id, &mut Headers::new()).unwrap();
-    let mut res = Headers::new();
-    assert_eq!(handle.commit(&mut res).unwrap(), CommitOutcome::Gone);
-    assert!(session.store().is_empty());
-    assert!(res.is_empty());
-}
-
-#[test]
 fn a_commit_keeps_what_other_requests_wrote_meanwhile() {
     let session = Session::new();
     let id = session.create(json!({"user": "ana", "cart": []})).unwrap();
@@ -363,40 +355,6 @@ fn destroy_without_a_session_still_clears_the_cookie() {
     let mut res = Headers::new();
     assert_eq!(handle.commit(&mut res).unwrap(), CommitOutcome::Destroyed);
     assert!(res.get("Set-Cookie").unwrap().contains("Max-Age=0"));
-}
-
-#[test]
-fn regenerate_moves_the_data_and_the_changes_to_a_fresh_id() {
-    let session = Session::new();
-    let id = session.create(json!({"user": "ana"})).unwrap();
-    let mut handle = session.handle(&request_for(&id));
-    handle.insert("role", "admin").unwrap();
-    handle.regenerate().unwrap();
-    let mut res = Headers::new();
-    assert_eq!(handle.commit(&mut res).unwrap(), CommitOutcome::Regenerated);
-
-    assert_eq!(session.get(&id).unwrap(), None, "the old ID is worthless");
-    let cookies = set_cookies(&res);
-    assert_eq!(cookies.len(), 1);
-    let fresh = Headers::new().with("Cookie", cookie_pair(cookies[0]));
-    assert_eq!(
-        session.from_request(&fresh).unwrap().unwrap(),
-        *json!({"user": "ana", "role": "admin"}).as_object().unwrap()
-    );
-    assert_eq!(session.store().len(), 1);
-}
-
-#[test]
-fn regenerate_without_changes_moves_the_session() {
-    let session = Session::new();
-    let id = session.create(json!({"user": "ana"})).unwrap();
-    let mut handle = session.handle(&request_for(&id));
-    handle.regenerate().unwrap();
-    let mut res = Headers::new();
-    assert_eq!(handle.commit(&mut res).unwrap(), CommitOutcome::Regenerated);
-    assert_eq!(session.get(&id).unwrap(), None);
-    assert_eq!(session.store().len(), 1);
-    assert_eq!(set_cookies(&res).len(), 1);
 }
 
 #[test]

@@ -1,13 +1,16 @@
-//! Regeneration (login, privilege change): the session moves to a fresh ID,
-//! nothing is ever written under the old one, it never forks, and it keeps
-//! its absolute deadline.
+//! Regeneration (login, privilege change), by ID and through the handle: the
+//! session moves to a fresh ID, the old one is worthless, nothing is ever
+//! written under it, it never forks, a concurrent logout is not undone, and
+//! it keeps its absolute deadline.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, SystemTime};
 
+use common::cookie_pair;
 use http_session::{
     CommitOutcome, Error, FileStore, Headers, ManualClock, MemoryStore, Record, Session, SessionId,
     Store,
@@ -82,6 +85,10 @@ impl<S: Store> Store for WriteLog<S> {
 
 fn request_for(id: &SessionId) -> Headers {
     Headers::new().with("Cookie", &format!("session_id={id}"))
+}
+
+fn set_cookies(res: &Headers) -> Vec<&str> {
+    res.get_all("Set-Cookie").collect()
 }
 
 /// The planted-ID attack: the changes of a login (the user's ID) must never
@@ -255,4 +262,74 @@ fn a_refused_regeneration_leaves_the_session_as_it_was() {
     assert_eq!(now["user"], stored["user"]);
     assert!(now.get("note").is_none());
     assert_eq!(session.store().len(), 1);
+}
+
+#[test]
+fn regenerate_kills_the_old_id() {
+    let session = Session::new();
+    let old = session
+        .create(json!({"user": "ana", "cart": [1, 2]}))
+        .unwrap();
+    let mut res = Headers::new();
+    let new = session.regenerate(&old, &mut res).unwrap().unwrap();
+    assert_ne!(new, old);
+    assert_eq!(session.get(&old).unwrap(), None);
+    assert!(!session.update(&old, json!({"x": 1})).unwrap());
+    assert_eq!(
+        session.get(&new).unwrap().unwrap(),
+        *json!({"user": "ana", "cart": [1, 2]}).as_object().unwrap()
+    );
+    let header = res.get("Set-Cookie").unwrap();
+    assert_eq!(cookie_pair(header), format!("session_id={new}"));
+    // Replaying the old cookie finds nothing.
+    let replay = Headers::new().with("Cookie", &format!("session_id={old}"));
+    assert_eq!(session.from_request(&replay).unwrap(), None);
+}
+
+#[test]
+fn a_regenerate_after_a_concurrent_logout_does_not_bring_the_session_back() {
+    let session = Session::new();
+    let id = session.create(json!({"user": "ana"})).unwrap();
+    let mut handle = session.handle(&request_for(&id));
+    handle.insert("role", "admin").unwrap();
+    handle.regenerate().unwrap();
+    session.delete(&id, &mut Headers::new()).unwrap();
+    let mut res = Headers::new();
+    assert_eq!(handle.commit(&mut res).unwrap(), CommitOutcome::Gone);
+    assert!(session.store().is_empty());
+    assert!(res.is_empty());
+}
+
+#[test]
+fn regenerate_moves_the_data_and_the_changes_to_a_fresh_id() {
+    let session = Session::new();
+    let id = session.create(json!({"user": "ana"})).unwrap();
+    let mut handle = session.handle(&request_for(&id));
+    handle.insert("role", "admin").unwrap();
+    handle.regenerate().unwrap();
+    let mut res = Headers::new();
+    assert_eq!(handle.commit(&mut res).unwrap(), CommitOutcome::Regenerated);
+
+    assert_eq!(session.get(&id).unwrap(), None, "the old ID is worthless");
+    let cookies = set_cookies(&res);
+    assert_eq!(cookies.len(), 1);
+    let fresh = Headers::new().with("Cookie", cookie_pair(cookies[0]));
+    assert_eq!(
+        session.from_request(&fresh).unwrap().unwrap(),
+        *json!({"user": "ana", "role": "admin"}).as_object().unwrap()
+    );
+    assert_eq!(session.store().len(), 1);
+}
+
+#[test]
+fn regenerate_without_changes_moves_the_session() {
+    let session = Session::new();
+    let id = session.create(json!({"user": "ana"})).unwrap();
+    let mut handle = session.handle(&request_for(&id));
+    handle.regenerate().unwrap();
+    let mut res = Headers::new();
+    assert_eq!(handle.commit(&mut res).unwrap(), CommitOutcome::Regenerated);
+    assert_eq!(session.get(&id).unwrap(), None);
+    assert_eq!(session.store().len(), 1);
+    assert_eq!(set_cookies(&res).len(), 1);
 }

@@ -2,13 +2,11 @@
 //! floods of sessions and oversized data, bounded by counting the work (store
 //! lookups, allocations, entries held), never by timing it.
 
-mod fuzz_checks;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::Arc;
 
-use fuzz_checks::CountingStore;
+use crate::common::fuzz_checks::CountingStore;
 use http_session::{
     cookie, Error, Headers, MemoryStore, Session, SessionId, DEFAULT_MAX_DATA_SIZE, MAX_CANDIDATES,
 };
@@ -344,4 +342,54 @@ fn default_data_limit_is_64_kib() {
         session.create(json!({"x": "x".repeat(64 * 1024)})),
         Err(Error::DataTooLarge { .. })
     ));
+}
+
+#[test]
+fn non_object_data_is_refused_and_nothing_is_stored() {
+    let session = Session::new();
+    for (data, kind) in [
+        (json!(null), "null"),
+        (json!(1), "a number"),
+        (json!("s"), "a string"),
+        (json!([1]), "an array"),
+        (json!(true), "a boolean"),
+    ] {
+        match session.create(&data) {
+            Err(Error::NotAnObject { found }) => assert_eq!(found, kind),
+            other => panic!("{data} gave {other:?}"),
+        }
+    }
+    assert_eq!(session.store().len(), 0);
+    let id = session.create(json!({"keep": true})).unwrap();
+    assert!(matches!(
+        session.update(&id, json!([1, 2])),
+        Err(Error::NotAnObject { .. })
+    ));
+    assert_eq!(
+        session.get(&id).unwrap().unwrap(),
+        *json!({"keep": true}).as_object().unwrap()
+    );
+}
+
+#[test]
+fn oversized_data_is_refused_and_nothing_is_lost() {
+    let session = Session::builder().max_data_size(100).build().unwrap();
+    let err = session.create(json!({"x": "y".repeat(200)})).unwrap_err();
+    assert!(
+        matches!(err, Error::DataTooLarge { limit: 100, .. }),
+        "{err}"
+    );
+    assert_eq!(session.store().len(), 0);
+
+    let id = session.create(json!({"a": "b".repeat(40)})).unwrap();
+    let err = session
+        .update(&id, json!({"a": "short", "c": "d".repeat(90)}))
+        .unwrap_err();
+    assert!(matches!(err, Error::DataTooLarge { .. }));
+    assert_eq!(
+        session.get(&id).unwrap().unwrap(),
+        *json!({"a": "b".repeat(40)}).as_object().unwrap(),
+        "a refused merge leaves every key as it was"
+    );
+    assert!(session.update(&id, json!({"c": "small"})).unwrap());
 }

@@ -1,10 +1,8 @@
 //! The `on_rejection` hook: a signal for session-ID guessing, never a leak.
 
-mod fuzz_checks;
-
 use std::sync::{Arc, Mutex};
 
-use fuzz_checks::CountingStore;
+use crate::common::fuzz_checks::CountingStore;
 use http_session::{Headers, MemoryStore, Rejection, Session, SessionId, MAX_CANDIDATES};
 use serde_json::json;
 

@@ -1,11 +1,12 @@
-//! Faults: panics in user code, poisoned locks, and stores that fail mid-request.
-//! The store must stay consistent and usable, and a response must never carry a
-//! cookie for a session that was not stored.
+//! Faults: panics in user code, poisoned locks, concurrent updates, and stores
+//! that fail mid-request. The store must stay consistent and usable, and a
+//! response must never carry a cookie for a session that was not stored.
 
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::thread;
 
 use http_session::{Data, Error, Headers, MemoryStore, Record, Session, SessionId, Store};
 use serde::ser::{Error as _, Serialize, Serializer};
@@ -450,4 +451,111 @@ fn a_session_can_be_used_inside_catch_unwind() {
     ));
     let served = catch_unwind(|| session.create(json!({"user": "ana"})).map(|_| ()));
     assert!(matches!(served, Ok(Ok(()))));
+}
+
+#[test]
+fn concurrent_updates_lose_nothing() {
+    let session = Arc::new(Session::new());
+    let id = session.create(json!({})).unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let session = Arc::clone(&session);
+            let id = id.clone();
+            thread::spawn(move || {
+                for i in 0..250 {
+                    assert!(session
+                        .update(&id, json!({format!("t{t}-{i}"): i}))
+                        .unwrap());
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let data = session.get(&id).unwrap().unwrap();
+    assert_eq!(data.len(), 8 * 250);
+    for t in 0..8 {
+        for i in 0..250 {
+            assert_eq!(data[&format!("t{t}-{i}")], i);
+        }
+    }
+}
+
+#[test]
+fn a_panic_while_holding_a_shard_lock_does_not_break_the_store() {
+    let session = Arc::new(Session::new());
+    let id = session.create(json!({"n": 1})).unwrap();
+    let s = Arc::clone(&session);
+    let victim = id.clone();
+    let result = thread::spawn(move || {
+        let _ = s.store().update(&victim, &mut |record| {
+            record.data.insert("half".into(), json!("done"));
+            panic!("handler bug");
+        });
+    })
+    .join();
+    assert!(result.is_err(), "the closure panicked");
+    // The record is as it was, and every operation still works.
+    assert_eq!(
+        session.get(&id).unwrap().unwrap(),
+        *json!({"n": 1}).as_object().unwrap()
+    );
+    assert!(session.update(&id, json!({"n": 2})).unwrap());
+    assert_eq!(session.get(&id).unwrap().unwrap()["n"], 2);
+    let other = session.create(json!({"m": 1})).unwrap();
+    assert!(session.get(&other).unwrap().is_some());
+}
+
+#[test]
+fn a_panicking_serialize_changes_nothing() {
+    struct Explodes;
+    impl serde::Serialize for Explodes {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            panic!("user Serialize impl bug")
+        }
+    }
+    let session = Arc::new(Session::new());
+    let id = session.create(json!({"n": 1})).unwrap();
+    let s = Arc::clone(&session);
+    let target = id.clone();
+    assert!(thread::spawn(move || s.update(&target, Explodes))
+        .join()
+        .is_err());
+    assert_eq!(session.get(&id).unwrap().unwrap()["n"], 1);
+    assert!(session.update(&id, json!({"n": 2})).unwrap());
+}
+
+#[test]
+fn delete_on_a_failing_store_sets_no_cookie() {
+    struct Down;
+    impl Store for Down {
+        fn get(&self, _: &SessionId) -> Result<Option<http_session::Record>, Error> {
+            Err(Error::store("reading", std::io::Error::other("down")))
+        }
+        fn set(&self, _: &SessionId, _: http_session::Record) -> Result<(), Error> {
+            Err(Error::store("writing", std::io::Error::other("down")))
+        }
+        fn delete(&self, _: &SessionId) -> Result<(), Error> {
+            Err(Error::store("deleting", std::io::Error::other("down")))
+        }
+    }
+    let session = Session::with_store(Down);
+    let id = SessionId::generate();
+    let mut res = Headers::new();
+    assert!(matches!(
+        session.delete(&id, &mut res),
+        Err(Error::Store { .. })
+    ));
+    assert!(matches!(
+        session.regenerate(&id, &mut res),
+        Err(Error::Store { .. })
+    ));
+    assert!(matches!(
+        session.create(json!({})),
+        Err(Error::Store { .. })
+    ));
+    assert!(res.is_empty());
+    let req = Headers::new().with("Cookie", &format!("session_id={id}"));
+    assert!(session.from_request(&req).is_err());
 }

@@ -1,10 +1,8 @@
 //! Proptest mirrors of the fuzz targets in `fuzz/fuzz_targets/`: the same
-//! properties (`tests/fuzz_checks`), on generated inputs, in every `cargo test`.
+//! properties (`tests/common/fuzz_checks.rs`), on generated inputs, in every `cargo test`.
 //! The fuzzer explores deeper when it can run; these always run.
 
-mod fuzz_checks;
-
-use fuzz_checks as checks;
+use crate::common::fuzz_checks as checks;
 use http_session::{Headers, Response, SessionId};
 use proptest::prelude::*;
 

@@ -2,9 +2,7 @@
 //! writing the targets, and any crash the fuzzer finds (add it here, as a
 //! literal, with the date and the target it came from).
 
-mod fuzz_checks;
-
-use fuzz_checks as checks;
+use crate::common::fuzz_checks as checks;
 use http_session::{Headers, SessionId};
 
 #[test]

@@ -1,7 +1,7 @@
 //! Every example of the seed's documentation (the TypeScript `Session` class),
 //! written against this crate.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,8 +2,6 @@
 //! is refused on every write path, and a record that cannot be read during a
 //! lookup counts as an unknown cookie, so the next candidate is tried.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
 use http_session::{Error, FileStore, Headers, Rejection, Session, SessionId, Store};

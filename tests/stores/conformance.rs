@@ -1,10 +1,11 @@
-//! The conformance suite (tests/common/suite.rs) against every store:
+//! The conformance suite (`tests/common/suite.rs`) against every store:
 //! MemoryStore, FileStore, a user's get/set/delete-only store, a user's store
 //! that adds only an atomic `update` (and so gets an atomic `take` from the
 //! trait), and RedisStore on the real redis-server at 127.0.0.1:6379 (with
 //! `--features redis`).
 
-mod common;
+use crate::common;
+use crate::conformance;
 
 conformance!(memory, common::stores::memory);
 conformance!(file, common::stores::file);

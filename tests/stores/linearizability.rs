@@ -2,7 +2,7 @@
 //! `touch` and `delete` on each store, checked against a model of one session
 //! (tests/common/linearizability.rs holds the checker).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::sync::Barrier;

@@ -1,10 +1,8 @@
 //! Several real processes sharing one store: a FileStore directory, or one
 //! Redis. The children are this test binary run again with `child_process`
-//! selected and its orders in environment variables.
+//! (`processes::child_process`) selected and its orders in environment variables.
 //!
 //! Figures (kills, sessions checked) are printed: run with `--nocapture`.
-
-mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -38,9 +36,19 @@ fn open_store(spec: &str) -> Arc<dyn Store> {
     panic!("unknown store spec {spec:?}");
 }
 
+/// `child_process` as the test harness names it: its path below the crate
+/// root (`processes::child_process` in the `stores` binary).
+fn child_test_name() -> String {
+    match module_path!().split_once("::") {
+        Some((_crate, module)) => format!("{module}::child_process"),
+        None => "child_process".to_owned(),
+    }
+}
+
 fn spawn_child(mode: &str, store: &str, args: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["child_process", "--exact", "--ignored", "--nocapture"])
+        .arg(child_test_name())
+        .args(["--exact", "--ignored", "--nocapture"])
         .args(["--test-threads", "1"])
         .env(MODE, mode)
         .env(STORE, store)
@@ -136,7 +144,7 @@ fn file_store_n_processes_m_updates() {
 #[cfg(feature = "redis")]
 #[test]
 fn redis_store_n_processes_m_updates() {
-    use common::redis_server::{shared_store, SHARED_URL};
+    use crate::common::redis_server::{shared_store, SHARED_URL};
     let (store, cleanup) = shared_store();
     n_processes_m_updates(&format!("redis:{SHARED_URL} {}", cleanup.prefix()), &store);
 }
@@ -226,7 +234,7 @@ fn file_store_two_processes_share_sessions() {
 #[cfg(feature = "redis")]
 #[test]
 fn redis_store_two_processes_share_sessions() {
-    use common::redis_server::{shared_store, SHARED_URL};
+    use crate::common::redis_server::{shared_store, SHARED_URL};
     let (store, cleanup) = shared_store();
     let name = format!("redis:{SHARED_URL} {}", cleanup.prefix());
     two_sessions_share(&name, Arc::new(store));

@@ -3,7 +3,7 @@
 //! conformance suite.
 #![cfg(feature = "redis-cluster")]
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};

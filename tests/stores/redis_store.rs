@@ -5,7 +5,7 @@
 //! Measured durations are printed: run with `--nocapture`.
 #![cfg(feature = "redis")]
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;

@@ -2,7 +2,7 @@
 //! redis-server with TLS and a test CA made with the openssl command.
 #![cfg(feature = "redis-tls")]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
