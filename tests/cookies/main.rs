@@ -1,12 +1,13 @@
 //! Cookies: the `Cookie` request header parser and the `Set-Cookie`
 //! serializer, through the public API, including how the session picks its
 //! cookie among others and `__Host-` cookies end to end; `Max-Age` rounding,
-//! cookie tossing, and `HTTP_COOKIE` in CGI requests.
+//! `Expires`, cookie tossing, and `HTTP_COOKIE` in CGI requests.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod cgi_cookie_header;
+mod expires;
 mod max_age;
 mod tossing;
 

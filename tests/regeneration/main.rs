@@ -1,10 +1,13 @@
 //! Regeneration (login, privilege change), by ID and through the handle: the
 //! session moves to a fresh ID, the old one is worthless, nothing is ever
 //! written under it, it never forks, a concurrent logout is not undone, and
-//! it keeps its absolute deadline.
+//! it keeps its absolute deadline; a store failure after the old record is
+//! taken ends the session (`fails_closed`).
 
 #[path = "../common/mod.rs"]
 mod common;
+
+mod fails_closed;
 
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;

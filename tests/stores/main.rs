@@ -15,3 +15,4 @@ mod redis_cluster;
 mod redis_store;
 #[cfg(feature = "redis-tls")]
 mod redis_tls;
+mod take_is_atomic;
