@@ -437,10 +437,10 @@ impl<S: Store> SessionHandle<'_, S> {
                 }
             }
             Some(id) if !changes.is_empty() || touch || loaded.renew => {
-                let renewal = if changes.is_empty() && !touch {
-                    Renewal::IfDue // only read: renew, if still due
-                } else {
-                    Renewal::Always
+                let renewal = match (changes.is_empty(), touch) {
+                    (false, _) => Renewal::Always,
+                    (true, true) => Renewal::Only,
+                    (true, false) => Renewal::IfDue, // only read: renew, if still due
                 };
                 let modified = session.modify(&id, renewal, &mut |data| replay(&changes, data))?;
                 match done_quietly(modified)? {
@@ -450,7 +450,7 @@ impl<S: Store> SessionHandle<'_, S> {
                             session.set_cookie(res, &id)?;
                         }
                         match renewal {
-                            Renewal::Always => CommitOutcome::Saved,
+                            Renewal::Always | Renewal::Only => CommitOutcome::Saved,
                             Renewal::IfDue if rolled => CommitOutcome::Renewed,
                             Renewal::IfDue => CommitOutcome::Unchanged,
                         }

@@ -5,7 +5,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../tests/fuzz_checks/mod.rs"]
+#[path = "../../tests/common/fuzz_checks.rs"]
 mod checks;
 
 #[derive(Debug, Arbitrary)]

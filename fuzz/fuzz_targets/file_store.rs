@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../tests/fuzz_checks/mod.rs"]
+#[path = "../../tests/common/fuzz_checks.rs"]
 mod checks;
 
 fn fixture() -> &'static checks::FileFixture {

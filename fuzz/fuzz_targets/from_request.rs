@@ -10,7 +10,7 @@ use arbitrary::Arbitrary;
 use http_session::{Headers, Response};
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../tests/fuzz_checks/mod.rs"]
+#[path = "../../tests/common/fuzz_checks.rs"]
 mod checks;
 
 #[derive(Debug, Arbitrary)]

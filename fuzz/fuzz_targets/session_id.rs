@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../tests/fuzz_checks/mod.rs"]
+#[path = "../../tests/common/fuzz_checks.rs"]
 mod checks;
 
 fuzz_target!(|data: &[u8]| {

@@ -445,7 +445,7 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn touch(&self, id: &SessionId) -> Result<bool, Error> {
-        let modified = self.modify(id, Renewal::Always, &mut |_| Ok(()))?;
+        let modified = self.modify(id, Renewal::Only, &mut |_| Ok(()))?;
         Ok(self.done(id, modified)?.is_some())
     }
 
@@ -651,15 +651,19 @@ impl<S: Store> Session<S> {
             Ok(value) => value,
             Err(e) => return (Err(e), false),
         };
-        if let Err(e) = self.check_data(&record.data) {
-            return (Ok(Modified::Refused(e)), false);
+        // Only a change of the data is checked: renewing a session stored
+        // before a lower limit was set must not fail its reads.
+        if renewal == Renewal::Always {
+            if let Err(e) = self.check_data(&record.data) {
+                return (Ok(Modified::Refused(e)), false);
+            }
         }
         let before = record.expires_at;
-        if renewal == Renewal::Always || self.renewal_due(record, now) {
+        if renewal != Renewal::IfDue || self.renewal_due(record, now) {
             self.roll(record, now);
         }
         let rolled = record.expires_at != before;
-        let store = renewal == Renewal::Always || rolled;
+        let store = renewal != Renewal::IfDue || rolled;
         (Ok(Modified::Done { value, rolled }), store)
     }
 
@@ -848,9 +852,12 @@ pub(crate) enum Found {
 /// When [`Session::modify`] rolls the idle timeout forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Renewal {
-    /// On every write: writes store the record anyway.
+    /// A change of the data, checked and stored; it renews the idle timeout
+    /// too, since it writes anyway.
     Always,
-    /// Only when a read is due to renew it; otherwise nothing is written.
+    /// No change of the data, stored only to renew the idle timeout (`touch`).
+    Only,
+    /// No change of the data, stored only if a read is due to renew it.
     IfDue,
 }
 

@@ -1,12 +1,21 @@
-//! Helpers shared by the integration tests: counting and seed-shaped stores,
-//! the conformance suite, the stores under test, Redis servers and child processes.
+//! Helpers shared by the integration tests, the one helper tree: counting and
+//! seed-shaped stores, the conformance suite, the stores under test, Redis
+//! servers, the fuzz properties, and a real HTTP client for end-to-end runs.
+//! Each test binary (`tests/<behaviour>/main.rs`) includes it once.
 #![allow(dead_code)]
 
+/// The properties shared with the fuzz targets (`fuzz/fuzz_targets/` include
+/// this file by path too).
+pub mod fuzz_checks;
 pub mod linearizability;
+/// A hand-rolled HTTP/1.1 server on a `TcpListener`.
+pub mod raw;
 #[cfg(feature = "redis")]
 pub mod redis_server;
 pub mod stores;
 pub mod suite;
+/// A cookie-keeping HTTP client, example programs, the login flow.
+pub mod web;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -14,8 +23,6 @@ use std::sync::Mutex;
 use http_session::{Error, Record, SessionId, Store};
 
 // The counting store the fuzz checks use, so there is one of it.
-#[path = "../fuzz_checks/mod.rs"]
-mod fuzz_checks;
 #[allow(unused_imports)] // not every test crate counts
 pub use fuzz_checks::{CountingStore, FilePath, UnknownId};
 

@@ -1,5 +1,5 @@
 //! The store conformance suite: one set of checks, run against every store by
-//! `conformance!` (see `tests/store_conformance.rs`).
+//! `conformance!` (see `tests/stores/conformance.rs`).
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -18,7 +18,7 @@ pub struct Traits {
     /// claims the record through `update`) and `create`. A store whose
     /// `create` is the provided get-then-set while its `update` is atomic is
     /// registered with `conformance!(name, make, create: not_atomic)`: that
-    /// cannot be a field here, as other test crates (tests/redis_cluster.rs)
+    /// cannot be a field here, as other test modules (tests/stores/redis_cluster.rs)
     /// build `Traits` field by field.
     pub atomic: bool,
     /// The store itself never returns an expired record (by the clock it was

@@ -1,0 +1,149 @@
+//! The CGI example as a real CGI program under a real CGI host: lighttpd,
+//! started on a free port and stopped by this test, driven by a real client
+//! with a cookie jar; also one session counted by parallel clients, each
+//! request its own process (`web::counts_every_parallel_visit`).
+//!
+//! Needs lighttpd (`bash .ci/run` installs it and runs this with
+//! `cargo test --test end_to_end -- --ignored`; `LIGHTTPD` overrides the
+//! path), and the example built (`cargo build --example cgi`; plain
+//! `cargo test` does).
+
+use crate::common::web;
+
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use web::{example, free_port, temp_dir, Running};
+
+/// lighttpd serving the CGI example at `/app`; stopped when dropped.
+struct Host {
+    _process: Running,
+    origin: String,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start_lighttpd() -> Host {
+    let lighttpd = std::env::var("LIGHTTPD").unwrap_or_else(|_| "/usr/sbin/lighttpd".to_owned());
+    assert!(
+        std::path::Path::new(&lighttpd).exists(),
+        "{lighttpd} is missing: apt-get install -y lighttpd (or set LIGHTTPD)"
+    );
+    let program = example("cgi");
+    let dir = temp_dir("lighttpd");
+    let port = free_port();
+    let config = format!(
+        r#"server.document-root = "{dir}"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.errorlog = "{dir}/error.log"
+server.modules += ("mod_cgi", "mod_alias", "mod_setenv")
+alias.url = ("/app" => "{program}")
+$HTTP["url"] =^ "/app" {{ cgi.assign = ("" => "") }}
+setenv.add-environment = ("SESSION_DIR" => "{sessions}")
+"#,
+        dir = dir.display(),
+        program = program.display(),
+        sessions = dir.join("sessions").display(),
+    );
+    let config_path = dir.join("lighttpd.conf");
+    std::fs::write(&config_path, config).unwrap();
+    let process = Running(
+        Command::new(lighttpd)
+            .arg("-D")
+            .arg("-f")
+            .arg(&config_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start lighttpd"),
+    );
+    // Wait (boundedly) until it accepts connections.
+    let ready = (0..100).any(|_| {
+        let up = TcpStream::connect(("127.0.0.1", port)).is_ok();
+        if !up {
+            thread::sleep(Duration::from_millis(50));
+        }
+        up
+    });
+    assert!(ready, "lighttpd did not start on port {port}");
+    Host {
+        _process: process,
+        origin: format!("http://127.0.0.1:{port}"),
+        dir,
+    }
+}
+
+/// One process per request, the sessions in a `FileStore` between them: the
+/// whole login flow works as it does on a long-running server.
+#[test]
+#[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
+fn the_cgi_example_serves_the_login_flow_under_lighttpd() {
+    let host = start_lighttpd();
+    web::login_flow(&host.origin, "/app", true);
+}
+
+#[test]
+#[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
+fn sessions_live_in_files_between_the_processes() {
+    let host = start_lighttpd();
+    let client = web::Client::new();
+    let login = client.post(&format!("{}/app/login", host.origin), &[("user", "ana")]);
+    web::assert_sets_session_cookie(&login, true);
+    let sessions = host.dir.join("sessions");
+    let files = |dir: &std::path::Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .count()
+    };
+    assert_eq!(files(&sessions), 1, "one session file");
+    // Several visits, each a new process, all counted in the one session.
+    for visit in 1..=3 {
+        let profile = client.get(&format!("{}/app/profile", host.origin));
+        assert_eq!(profile.element("user"), Some("ana"));
+        assert_eq!(profile.element("visits"), Some(&*visit.to_string()));
+    }
+    assert_eq!(files(&sessions), 1);
+    let logout = client.post(&format!("{}/app/logout", host.origin), &[]);
+    assert_eq!(logout.status, 303);
+    assert_eq!(files(&sessions), 0, "logout deleted the file");
+}
+
+#[test]
+#[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
+fn the_cgi_example_answers_unknown_routes_and_methods() {
+    let host = start_lighttpd();
+    let client = web::Client::new();
+    let missing = client.get(&format!("{}/app/nothing", host.origin));
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("Cache-Control"), Some("no-store"));
+    let wrong = client.get(&format!("{}/app/logout", host.origin));
+    assert_eq!(wrong.status, 405);
+    let empty = client.post(&format!("{}/app/login", host.origin), &[("user", "")]);
+    assert_eq!(empty.status, 400);
+    assert!(
+        empty.set_cookies().is_empty(),
+        "no session for a refused login"
+    );
+}
+
+/// 8 clients × 50 requests with one cookie, each a new CGI process counting a
+/// visit in the one session file: none is lost (the counter rises by exactly
+/// the number of `200` answers), since each visit is `SessionHandle::update`,
+/// replayed under the `FileStore`'s lock.
+#[test]
+#[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
+fn parallel_visits_of_one_session_all_count_under_lighttpd() {
+    let host = start_lighttpd();
+    let count = web::counts_every_parallel_visit(&format!("{}/app/profile", host.origin));
+    assert!(count.failures.is_empty(), "{:#?}", count.failures);
+}

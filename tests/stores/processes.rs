@@ -1,0 +1,371 @@
+//! Several real processes sharing one store: a FileStore directory, or one
+//! Redis. The children are this test binary run again with `child_process`
+//! (`processes::child_process`) selected and its orders in environment variables.
+//!
+//! Figures (kills, sessions checked) are printed: run with `--nocapture`.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use http_session::{FileStore, Headers, Record, Session, SessionId, Store};
+use serde_json::json;
+
+const MODE: &str = "HTTP_SESSION_CHILD";
+const STORE: &str = "HTTP_SESSION_CHILD_STORE";
+const ARGS: &str = "HTTP_SESSION_CHILD_ARGS";
+
+/// Where a child finds the store: `file:<dir>` or `redis:<url> <prefix>`.
+fn open_store(spec: &str) -> Arc<dyn Store> {
+    if let Some(dir) = spec.strip_prefix("file:") {
+        return Arc::new(FileStore::open(dir).unwrap());
+    }
+    #[cfg(feature = "redis")]
+    if let Some(rest) = spec.strip_prefix("redis:") {
+        let (url, prefix) = rest.split_once(' ').unwrap();
+        return Arc::new(
+            http_session::RedisStore::builder(url)
+                .prefix(prefix)
+                .build()
+                .unwrap(),
+        );
+    }
+    panic!("unknown store spec {spec:?}");
+}
+
+/// `child_process` as the test harness names it: its path below the crate
+/// root (`processes::child_process` in the `stores` binary).
+fn child_test_name() -> String {
+    match module_path!().split_once("::") {
+        Some((_crate, module)) => format!("{module}::child_process"),
+        None => "child_process".to_owned(),
+    }
+}
+
+fn spawn_child(mode: &str, store: &str, args: &str) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .arg(child_test_name())
+        .args(["--exact", "--ignored", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env(MODE, mode)
+        .env(STORE, store)
+        .env(ARGS, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_ok(mut child: Child) {
+    let status = child.wait().unwrap();
+    assert!(status.success(), "child failed: {status}");
+}
+
+/// The body of every child process; does nothing unless a parent test set
+/// its orders.
+#[test]
+#[ignore = "run by the other tests of this file, in child processes"]
+fn child_process() {
+    let (Ok(mode), Ok(spec), Ok(args)) = (
+        std::env::var(MODE),
+        std::env::var(STORE),
+        std::env::var(ARGS),
+    ) else {
+        eprintln!("child_process runs only as a child of the tests in this file");
+        return;
+    };
+    let store = open_store(&spec);
+    let args: Vec<&str> = args.split(' ').collect();
+    match mode.as_str() {
+        "updates" => child_updates(&store, &args),
+        "crash-writer" => child_crash_writer(&store, &args),
+        "share" => child_share(store, &args),
+        other => panic!("unknown child mode {other}"),
+    }
+}
+
+// ---- N processes x M updates of one session --------------------------------
+
+/// args: id, tag, count. Adds `count` keys `<tag>-<i>` and bumps `count`.
+fn child_updates(store: &Arc<dyn Store>, args: &[&str]) {
+    let id: SessionId = args[0].parse().unwrap();
+    let count: usize = args[2].parse().unwrap();
+    for i in 0..count {
+        let found = store
+            .update(&id, &mut |r| {
+                let n = r.data["count"].as_u64().unwrap();
+                r.data.insert("count".into(), json!(n + 1));
+                r.data.insert(format!("{}-{i}", args[1]), json!(i));
+                true
+            })
+            .unwrap();
+        assert!(found);
+    }
+}
+
+fn n_processes_m_updates(spec: &str, store: &dyn Store) {
+    const PROCESSES: usize = 4;
+    const UPDATES: usize = 100;
+    let id = SessionId::generate();
+    assert!(store
+        .create(
+            &id,
+            Record::new(json!({"count": 0}).as_object().unwrap().clone())
+        )
+        .unwrap());
+    let children: Vec<Child> = (0..PROCESSES)
+        .map(|p| spawn_child("updates", spec, &format!("{id} p{p} {UPDATES}")))
+        .collect();
+    children.into_iter().for_each(wait_ok);
+    let record = store.get(&id).unwrap().unwrap();
+    assert_eq!(record.data["count"], (PROCESSES * UPDATES) as u64);
+    for p in 0..PROCESSES {
+        for i in 0..UPDATES {
+            assert_eq!(record.data[&format!("p{p}-{i}")], i, "p{p}-{i} lost");
+        }
+    }
+    println!(
+        "{PROCESSES} processes x {UPDATES} updates of one session: count = {}, all {} keys present",
+        record.data["count"],
+        PROCESSES * UPDATES
+    );
+}
+
+#[test]
+fn file_store_n_processes_m_updates() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::open(dir.path()).unwrap();
+    n_processes_m_updates(&format!("file:{}", dir.path().display()), &store);
+}
+
+#[cfg(feature = "redis")]
+#[test]
+fn redis_store_n_processes_m_updates() {
+    use crate::common::redis_server::{shared_store, SHARED_URL};
+    let (store, cleanup) = shared_store();
+    n_processes_m_updates(&format!("redis:{SHARED_URL} {}", cleanup.prefix()), &store);
+}
+
+// ---- Two Sessions in two processes ----------------------------------------
+
+const SHARED_UPDATES: usize = 200;
+
+/// args: the parent's session ID. Reads the parent's session through its
+/// cookie, creates one of its own and prints its ID, waits for the parent's
+/// "go", then updates the parent's session concurrently with the parent.
+fn child_share(store: Arc<dyn Store>, args: &[&str]) {
+    let session = Session::with_store(store);
+    let req = Headers::new().with("Cookie", &format!("session_id={}", args[0]));
+    let parents = session
+        .from_request(&req)
+        .unwrap()
+        .expect("parent's session is visible");
+    assert_eq!(parents["owner"], "parent");
+    let mine = session.create(json!({"owner": "child"})).unwrap();
+    println!("CHILD-CREATED {mine}");
+    let id = session.id_from_request(&req).unwrap();
+    let started = Instant::now();
+    while session.get(&id).unwrap().unwrap().get("go").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no go from the parent"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+    for i in 0..SHARED_UPDATES {
+        assert!(session
+            .update(&id, json!({ format!("child-{i}"): i }))
+            .unwrap());
+    }
+}
+
+fn two_sessions_share(spec: &str, store: Arc<dyn Store>) {
+    let session = Session::with_store(store);
+    let id = session.create(json!({"owner": "parent"})).unwrap();
+    let mut child = spawn_child("share", spec, id.as_str());
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let child_id: SessionId = lines
+        .by_ref()
+        .map_while(Result::ok)
+        // libtest may print "test child_process ... " on the same line first.
+        .find_map(|line| {
+            line.split_once("CHILD-CREATED ")
+                .map(|(_, id)| id.to_owned())
+        })
+        .expect("the child reports its session")
+        .parse()
+        .unwrap();
+    let childs = session
+        .get(&child_id)
+        .unwrap()
+        .expect("child's session is visible here");
+    assert_eq!(childs["owner"], "child");
+
+    assert!(session.update(&id, json!({"go": true})).unwrap());
+    for i in 0..SHARED_UPDATES {
+        assert!(session
+            .update(&id, json!({ format!("parent-{i}"): i }))
+            .unwrap());
+    }
+    lines.for_each(drop);
+    wait_ok(child);
+    let data = session.get(&id).unwrap().unwrap();
+    for who in ["parent", "child"] {
+        for i in 0..SHARED_UPDATES {
+            assert_eq!(data[&format!("{who}-{i}")], i, "{who}-{i} lost");
+        }
+    }
+    println!(
+        "two processes, {SHARED_UPDATES} concurrent updates each: all {} keys present",
+        2 * SHARED_UPDATES
+    );
+}
+
+#[test]
+fn file_store_two_processes_share_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(FileStore::open(dir.path()).unwrap());
+    two_sessions_share(&format!("file:{}", dir.path().display()), store);
+}
+
+#[cfg(feature = "redis")]
+#[test]
+fn redis_store_two_processes_share_sessions() {
+    use crate::common::redis_server::{shared_store, SHARED_URL};
+    let (store, cleanup) = shared_store();
+    let name = format!("redis:{SHARED_URL} {}", cleanup.prefix());
+    two_sessions_share(&name, Arc::new(store));
+}
+
+// ---- FileStore crash safety ------------------------------------------------
+
+/// A payload that spells out its sequence number, so a record mixing two
+/// writes is caught: 16 KiB, so a write takes a while and kills land inside.
+fn payload(seq: u64) -> String {
+    let unit = format!("{seq:>12}|");
+    unit.repeat(16 * 1024 / unit.len())
+}
+
+fn crash_record(seq: u64) -> Record {
+    Record::new(
+        json!({"seq": seq, "payload": payload(seq)})
+            .as_object()
+            .unwrap()
+            .clone(),
+    )
+}
+
+/// args: the session IDs. Rewrites them round-robin, by update and by set,
+/// until killed (or after a bound no test reaches).
+fn child_crash_writer(store: &Arc<dyn Store>, args: &[&str]) {
+    let ids: Vec<SessionId> = args.iter().map(|a| a.parse().unwrap()).collect();
+    for round in 0..1_000_000u64 {
+        for (k, id) in ids.iter().enumerate() {
+            if (round + k as u64).is_multiple_of(2) {
+                store
+                    .update(id, &mut |r| {
+                        let seq = r.data["seq"].as_u64().unwrap() + 1;
+                        *r = crash_record(seq);
+                        true
+                    })
+                    .unwrap();
+            } else {
+                let seq = store.get(id).unwrap().unwrap().data["seq"]
+                    .as_u64()
+                    .unwrap();
+                store.set(id, crash_record(seq + 1)).unwrap();
+            }
+        }
+    }
+}
+
+/// Checks every file in `dir`: session files parse and are consistent.
+/// Returns (session files checked, temp files left by killed writers).
+fn check_dir(dir: &Path) -> (usize, usize) {
+    let (mut sessions, mut temps) = (0, 0);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        if name.starts_with(".tmp-") {
+            temps += 1;
+        } else if name.len() == 64 {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            let record = Record::decode(&text).unwrap_or_else(|e| panic!("torn file: {e}"));
+            let seq = record.data["seq"].as_u64().unwrap();
+            assert_eq!(
+                record.data["payload"],
+                payload(seq),
+                "record mixes two writes"
+            );
+            sessions += 1;
+        }
+    }
+    (sessions, temps)
+}
+
+#[test]
+fn file_store_survives_sigkill_mid_write() {
+    const SESSIONS: usize = 8;
+    const KILLS: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::open(dir.path()).unwrap();
+    let ids: Vec<SessionId> = (0..SESSIONS).map(|_| SessionId::generate()).collect();
+    for id in &ids {
+        store.set(id, crash_record(0)).unwrap();
+    }
+    let spec = format!("file:{}", dir.path().display());
+    let args: Vec<&str> = ids.iter().map(SessionId::as_str).collect();
+    let args = args.join(" ");
+    let mut last_seq = [0u64; SESSIONS];
+    let (mut checked, mut max_temps) = (0, 0);
+    for kill in 0..KILLS {
+        let mut child = spawn_child("crash-writer", &spec, &args);
+        // Kill at a different point of the write loop each time.
+        thread::sleep(Duration::from_millis(30 + (kill as u64 * 7919) % 70));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let (files, temps) = check_dir(dir.path());
+        assert_eq!(files, SESSIONS);
+        max_temps = max_temps.max(temps);
+        for (k, id) in ids.iter().enumerate() {
+            // The next child must be able to lock: a killed holder releases.
+            let record = store.get(id).unwrap().expect("session survives");
+            let seq = record.data["seq"].as_u64().unwrap();
+            assert!(seq >= last_seq[k], "a completed write was lost");
+            last_seq[k] = seq;
+            checked += 1;
+        }
+    }
+    let writes: u64 = last_seq.iter().sum();
+    assert!(
+        writes > 0,
+        "the children never wrote: the test proved nothing"
+    );
+    // Temp files left by killed writers are removed by a purge once stale.
+    let mut stale = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+            let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+            std::fs::File::options()
+                .write(true)
+                .open(entry.path())
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+            stale += 1;
+        }
+    }
+    assert_eq!(store.purge_expired().unwrap(), 0);
+    assert_eq!(check_dir(dir.path()), (SESSIONS, 0));
+    println!(
+        "FileStore crash test: {KILLS} SIGKILLs of a writing child, {SESSIONS} sessions x {KILLS} \
+         = {checked} session reads checked after kills, {SESSIONS} files parsed after each kill \
+         ({} files in all), {writes} writes completed; {max_temps} kills landed mid-write (left a \
+         temp file), {stale} such temp files removed by purge once stale",
+        SESSIONS * KILLS
+    );
+}
