@@ -9,7 +9,7 @@
 # also counts the increments it made apart from the session, so a response wrk
 # did not count is told apart from a lost update.
 #
-# Usage: bash benches/http_load.sh [ROUNDS] [SECONDS]   (defaults: 8 rounds of 4 s)
+# Usage: bash bench/http_load.sh [ROUNDS] [SECONDS]   (defaults: 8 rounds of 4 s)
 # The headline ratio is the median of the per-round ratios B/A: each B round
 # runs right after its A round, so a machine whose load drifts (shared CI,
 # other builds) disturbs the pair less than it disturbs the overall medians.
@@ -37,9 +37,9 @@ if ! command -v wrk >/dev/null; then
 fi
 command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
 
-cargo build --release --example http_load_server >/dev/null 2>&1 ||
-  cargo build --release --example http_load_server
-SERVER=target/release/examples/http_load_server
+cargo build --release -p http-session-bench --bin http_load_server >/dev/null 2>&1 ||
+  cargo build --release -p http-session-bench --bin http_load_server
+SERVER=target/release/http_load_server
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -69,7 +69,7 @@ COOKIE="_ga=GA1.2.1848372615.1700000000; theme=dark; session_id=$sid; lang=\"en-
 round() { # port
   local out
   out=$(taskset -c "$WRK_CPU" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_ROUND}s" \
-    -H "Cookie: $COOKIE" -s benches/http_load.lua "http://127.0.0.1:$1/" \
+    -H "Cookie: $COOKIE" -s bench/http_load.lua "http://127.0.0.1:$1/" \
     -- "$SECONDS_PER_ROUND" "$TAIL")
   local rps p99 counted non2xx errors
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")

@@ -3,7 +3,7 @@
 //! + `to_string()` and a hand-written `format!` + `httpdate`, in one process.
 //!
 //! Every variant computes the expiry from the current time, as a server does
-//! for each response. `cargo bench --bench set_cookie`
+//! for each response. `cargo bench -p http-session-bench --bench set_cookie`
 
 use std::hint::black_box;
 use std::time::{Duration, SystemTime};

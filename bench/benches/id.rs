@@ -2,7 +2,7 @@
 //! filling 32 bytes + base64url encoding (the `base64` crate), and against the
 //! operating system's RNG per ID (`getrandom` through `rand::rngs::SysRng`).
 //!
-//! `cargo bench --bench id`
+//! `cargo bench -p http-session-bench --bench id`
 
 use std::hint::black_box;
 use std::time::Duration;

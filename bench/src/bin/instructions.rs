@@ -2,10 +2,10 @@
 //! callgrind (which the machine's load does not disturb, unlike timings):
 //!
 //! ```sh
-//! cargo build --release --example instructions
+//! cargo build --release -p http-session-bench --bin instructions
 //! for n in 0 20000; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-//!     target/release/examples/instructions counter $n 2>&1 | grep Collected
+//!     target/release/instructions counter $n 2>&1 | grep Collected
 //! done   # (second - first) / 20000 = instructions per operation
 //! ```
 //!

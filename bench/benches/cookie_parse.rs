@@ -2,7 +2,7 @@
 //! crate's `Cookie::split_parse` and a naive `split(';')` + `split_once('=')`
 //! loop, in the same process.
 //!
-//! `cargo bench --bench cookie_parse`
+//! `cargo bench -p http-session-bench --bench cookie_parse`
 
 use std::hint::black_box;
 use std::time::Duration;

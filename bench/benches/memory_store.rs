@@ -24,7 +24,7 @@
 //! cores) and `random_load` (one dependent load from a random line of a table
 //! as large as ours: the memory latency every store pays per cold session).
 //!
-//! `cargo bench --bench memory_store` (or `-- update` for one operation).
+//! `cargo bench -p http-session-bench --bench memory_store` (or `-- update` for one operation).
 
 use std::collections::HashMap;
 use std::hint::black_box;

@@ -1,4 +1,4 @@
-//! The two servers `benches/http_load.sh` drives with `wrk`:
+//! The two servers `bench/http_load.sh` drives with `wrk`:
 //!
 //! - `hello`: tiny_http answering every request with a fixed body after reading
 //!   its `Cookie` header, the floor any session library adds to;
@@ -7,7 +7,7 @@
 //!   an atomic increment of the session's counter (`update_with`), and
 //!   `set_cookie` (rolling expiry).
 //!
-//! `cargo run --release --example http_load_server -- session 8080 4`
+//! `cargo run --release -p http-session-bench --bin http_load_server -- session 8080 4`
 //! (mode, port, worker threads). Routes of the session server: `/login` creates
 //! a session `{"n":0}` and sets its cookie; `/count` reads the counter without
 //! changing it; `/stats` reports how many increments the server made; anything
@@ -15,7 +15,7 @@
 //! `Session`, and `wrk` sends one cookie, so they all update one session.
 //!
 //! tiny_http's request and response are used directly, through the crate's
-//! `tiny_http` adapter (on in this repository's dev-dependencies).
+//! `tiny_http` adapter (on in this package's dependency on http-session).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,4 +1,4 @@
--- wrk script for benches/http_load.sh.
+-- wrk script for bench/http_load.sh.
 --
 -- Each wrk thread sends GET / (one counter increment on the session server)
 -- until TAIL seconds before the end of the run, then GET /count (read-only).

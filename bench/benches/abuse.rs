@@ -1,5 +1,5 @@
 //! Hostile inputs at two sizes, 1x and 10x: linear-time code shows the same
-//! throughput (bytes per second) at both. Run: `cargo bench --bench abuse`.
+//! throughput (bytes per second) at both. Run: `cargo bench -p http-session-bench --bench abuse`.
 
 use std::hint::black_box;
 

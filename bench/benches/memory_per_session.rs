@@ -7,7 +7,7 @@
 //! Each store is measured in a child process of its own, so memory freed by one
 //! (and kept by the allocator) never flatters the other.
 //!
-//! `cargo bench --bench memory_per_session` (target: at most 250 bytes per
+//! `cargo bench -p http-session-bench --bench memory_per_session` (target: at most 250 bytes per
 //! session for `MemoryStore`).
 
 use std::collections::HashMap;
