@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::clock::{to_millis, Clock};
-use crate::store::{Record, Store};
+use crate::store::{at_rest, Record, Store};
 use crate::{Error, SessionId};
 
-/// Hidden folder of lock files, one per shard of IDs, never deleted (deleting a
+/// Hidden folder of lock files, one per shard of records, never deleted (deleting a
 /// lock file that another process has open would let two processes "hold" it).
 const LOCK_DIR: &str = ".locks";
 /// Marker that records, across processes, when the last sweep ran.
@@ -19,8 +19,6 @@ const SWEEP_MARKER: &str = ".last-sweep";
 const TEMP_PREFIX: &str = ".tmp-";
 /// A temporary file older than this was left by a writer that crashed.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
-/// Length of a session file's name: 32 bytes as lowercase hex.
-const NAME_LEN: usize = 64;
 /// A session file that does not parse and has not been modified for this long
 /// is deleted by the purge: the default absolute lifetime (12 hours), after
 /// which a session left alone that long would have ended anyway, and long
@@ -30,8 +28,9 @@ const CORRUPT_FILE_AGE: Duration = Duration::from_secs(12 * 60 * 60);
 /// Sessions in files under one directory: they survive restarts, and any number
 /// of processes (CGI programs, several servers on one machine) can share them.
 ///
-/// Each session is one file named by the lowercase hex of its ID's bytes (never
-/// by a client's string), holding [`Record::encode`]'s JSON. Guarantees:
+/// Each session is one file named by the lowercase hex of the SHA-256 of the
+/// ID's bytes (never by the ID, nor by a client's string), holding
+/// [`Record::encode`]'s JSON. Guarantees:
 ///
 /// - **crash-safe writes**: a record is written to a temporary file in the same
 ///   directory, flushed to disk (`fsync`), renamed over the session file, and the
@@ -39,7 +38,8 @@ const CORRUPT_FILE_AGE: Duration = Duration::from_secs(12 * 60 * 60);
 ///   new one, never a torn file;
 /// - **atomic updates across threads and processes**: [`Store::update`],
 ///   [`Store::create`], `set` and `delete` hold an exclusive [`File::lock`] on one
-///   of 256 lock files (in `.locks/`, chosen by the ID's first byte) while they
+///   of 256 lock files (in `.locks/`, chosen by the first byte of the ID's
+///   SHA-256, so a purge that sees only file names takes the same lock) while they
 ///   read and write, so concurrent updates lose nothing. A panic in an update
 ///   closure leaves the file as it was. Reads take no lock: a rename is atomic,
 ///   so a reader sees the old file or the new one;
@@ -55,6 +55,9 @@ const CORRUPT_FILE_AGE: Duration = Duration::from_secs(12 * 60 * 60);
 ///   [`DEFAULT_ABSOLUTE_LIFETIME`](crate::DEFAULT_ABSOLUTE_LIFETIME), by the
 ///   store's clock), so a record that can never be read back does not stay
 ///   forever;
+/// - **no live ID at rest**: no file name or content holds a session ID, so a
+///   directory listing or a backup hands out no working cookie. A record
+///   written by an older version under the raw ID's hex is not found;
 /// - **private**: on Unix the directory is created `0700` and files are `0600`.
 ///
 /// Locks are advisory `flock`-style locks: they hold between processes on one
@@ -164,17 +167,16 @@ impl FileStore {
         &self.dir
     }
 
-    /// The path of the file that holds session `id` (it may not exist).
-    fn path_of(&self, id: &SessionId) -> PathBuf {
-        self.dir.join(file_name(id.as_bytes()))
+    /// The path of the file that holds the session whose ID hashes to `hash`
+    /// (it may not exist).
+    fn path_of(&self, hash: &[u8; 32]) -> PathBuf {
+        self.dir.join(at_rest::hex(hash))
     }
 
-    /// Takes the lock of `id`'s shard, held until the returned file is dropped.
-    fn lock(&self, id: &SessionId) -> Result<File, Error> {
-        let path = self
-            .dir
-            .join(LOCK_DIR)
-            .join(format!("{:02x}", id.as_bytes()[0]));
+    /// Takes the lock of the shard of the record named by `hash` (its first
+    /// byte), held until the returned file is dropped.
+    fn lock(&self, hash: &[u8; 32]) -> Result<File, Error> {
+        let path = self.dir.join(LOCK_DIR).join(format!("{:02x}", hash[0]));
         let file = private_options()
             .read(true)
             .write(true)
@@ -277,7 +279,7 @@ impl FileStore {
 
 impl Store for FileStore {
     fn get(&self, id: &SessionId) -> Result<Option<Record>, Error> {
-        match self.read(&self.path_of(id))? {
+        match self.read(&self.path_of(&at_rest::hash(id)))? {
             Some(record) if record.is_expired(self.clock.now()) => Ok(None),
             other => Ok(other),
         }
@@ -285,16 +287,18 @@ impl Store for FileStore {
 
     fn set(&self, id: &SessionId, record: Record) -> Result<(), Error> {
         {
-            let _lock = self.lock(id)?;
-            self.write(&self.path_of(id), &record)?;
+            let hash = at_rest::hash(id);
+            let _lock = self.lock(&hash)?;
+            self.write(&self.path_of(&hash), &record)?;
         }
         self.maybe_sweep();
         Ok(())
     }
 
     fn delete(&self, id: &SessionId) -> Result<(), Error> {
-        let _lock = self.lock(id)?;
-        remove_if_present(&self.path_of(id))?;
+        let hash = at_rest::hash(id);
+        let _lock = self.lock(&hash)?;
+        remove_if_present(&self.path_of(&hash))?;
         sync_dir(&self.dir).map_err(|e| Error::store("deleting a session file", e))
     }
 
@@ -303,8 +307,9 @@ impl Store for FileStore {
         id: &SessionId,
         f: &mut dyn FnMut(&mut Record) -> bool,
     ) -> Result<bool, Error> {
-        let path = self.path_of(id);
-        let lock = self.lock(id)?;
+        let hash = at_rest::hash(id);
+        let path = self.path_of(&hash);
+        let lock = self.lock(&hash)?;
         let Some(mut record) = self.read_live(&path)? else {
             return Ok(false);
         };
@@ -319,12 +324,13 @@ impl Store for FileStore {
         Ok(true)
     }
 
-    /// Under the ID's lock: reads the live record, unlinks the file and
+    /// Under the record's lock: reads the live record, unlinks the file and
     /// flushes the directory, so a crash cannot bring the file back after
     /// the record was handed out (an expired one is unlinked, and `None`).
     fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
-        let path = self.path_of(id);
-        let _lock = self.lock(id)?;
+        let hash = at_rest::hash(id);
+        let path = self.path_of(&hash);
+        let _lock = self.lock(&hash)?;
         let Some(record) = self.read_live(&path)? else {
             return Ok(None);
         };
@@ -337,8 +343,9 @@ impl Store for FileStore {
 
     fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
         {
-            let path = self.path_of(id);
-            let _lock = self.lock(id)?;
+            let hash = at_rest::hash(id);
+            let path = self.path_of(&hash);
+            let _lock = self.lock(&hash)?;
             if self.read_live(&path)?.is_some() {
                 return Ok(false);
             }
@@ -362,9 +369,9 @@ impl Store for FileStore {
             let Ok(entry) = entry else { continue };
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            if let Some(bytes) = parse_file_name(name) {
-                let id = SessionId::from_bytes(bytes);
-                let _lock = self.lock(&id)?;
+            // A session file's name is a hash: the purge needs no ID.
+            if let Some(hash) = at_rest::parse(name) {
+                let _lock = self.lock(&hash)?;
                 let now = self.clock.now();
                 let expired = match self.read(&entry.path()) {
                     Ok(Some(record)) => record.is_expired(now),
@@ -389,36 +396,6 @@ impl Store for FileStore {
         }
         Ok(removed)
     }
-}
-
-/// The file name of an ID: its bytes in lowercase hex.
-fn file_name(bytes: &[u8; 32]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut name = String::with_capacity(NAME_LEN);
-    for &b in bytes {
-        name.push(char::from(HEX[usize::from(b >> 4)]));
-        name.push(char::from(HEX[usize::from(b & 0xF)]));
-    }
-    name
-}
-
-/// The ID bytes a session file name stands for; `None` for any other name
-/// (uppercase hex included, so one ID has exactly one file).
-fn parse_file_name(name: &str) -> Option<[u8; 32]> {
-    let digits = name.as_bytes();
-    if digits.len() != NAME_LEN {
-        return None;
-    }
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
-    let mut bytes = [0u8; 32];
-    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-        *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
-    }
-    Some(bytes)
 }
 
 /// A name no other writer uses at the same time: process ID, a counter and a
@@ -492,26 +469,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn file_names_round_trip_and_refuse_aliases() {
-        for _ in 0..100 {
-            let id = SessionId::generate();
-            let name = file_name(id.as_bytes());
-            assert_eq!(name.len(), NAME_LEN);
-            assert_eq!(parse_file_name(&name), Some(*id.as_bytes()));
-            if name.bytes().any(|b| b.is_ascii_alphabetic()) {
-                assert_eq!(parse_file_name(&name.to_uppercase()), None);
-            }
-        }
-        for bad in [
-            "",
-            "ab",
-            &"g".repeat(64),
-            &"a".repeat(63),
-            &"a".repeat(65),
-            ".locks",
-        ] {
-            assert_eq!(parse_file_name(bad), None, "{bad:?}");
-        }
-        assert!(parse_file_name(&temp_name()).is_none());
+    fn temp_and_marker_names_are_never_session_names() {
+        assert!(at_rest::parse(&temp_name()).is_none());
+        assert!(at_rest::parse(LOCK_DIR).is_none());
+        assert!(at_rest::parse(SWEEP_MARKER).is_none());
     }
 }

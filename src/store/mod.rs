@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use crate::{Error, SessionId};
 
+mod at_rest;
 mod file;
 mod memory;
 mod record;

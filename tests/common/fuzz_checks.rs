@@ -15,16 +15,26 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http_session::cookie::{self, CookieOptions, SameSite};
 use http_session::{Data, Error, Headers, Record, Session, SessionId, Store};
 
-/// Where a `FileStore` keeps session `id`, computed as the store does: the
-/// lowercase hex of the ID's 32 bytes, in the store's directory.
+/// The name a persistent store (FileStore, RedisStore) keeps session `id`
+/// under, computed as the store does: the lowercase hex of the SHA-256 of the
+/// ID's 32 bytes (never the ID itself).
+pub fn hashed_name(id: &SessionId) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Where a `FileStore` keeps session `id`, computed as the store does:
+/// [`hashed_name`], in the store's directory.
 pub trait FilePath {
     fn path_of(&self, id: &SessionId) -> std::path::PathBuf;
 }
 
 impl FilePath for http_session::FileStore {
     fn path_of(&self, id: &SessionId) -> std::path::PathBuf {
-        let hex: String = id.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
-        self.dir().join(hex)
+        self.dir().join(hashed_name(id))
     }
 }
 

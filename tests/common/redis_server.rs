@@ -12,14 +12,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const SHARED_URL: &str = "redis://127.0.0.1:6379";
 
 /// The key a `RedisStore` keeps session `id` under, computed as the store
-/// does: its prefix, then the ID's text.
+/// does: its prefix, then the lowercase hex of the SHA-256 of the ID's bytes.
 pub trait KeyOf {
     fn key_of(&self, id: &http_session::SessionId) -> String;
 }
 
 impl KeyOf for http_session::RedisStore {
     fn key_of(&self, id: &http_session::SessionId) -> String {
-        format!("{}{id}", self.prefix())
+        format!("{}{}", self.prefix(), super::fuzz_checks::hashed_name(id))
     }
 }
 

@@ -49,12 +49,15 @@ fn directory_is_0700_and_files_are_0600() {
 }
 
 #[test]
-fn file_is_named_by_lowercase_hex_of_the_id() {
+fn file_is_named_by_lowercase_hex_of_the_sha256_of_the_id() {
     let tmp = tempfile::tempdir().unwrap();
     let store = FileStore::open(tmp.path()).unwrap();
     let id = SessionId::from_bytes([0xC3; 32]);
     store.set(&id, record(1)).unwrap();
-    assert_eq!(names(tmp.path()), [".locks".to_owned(), "c3".repeat(32)]);
+    // SHA-256 of the 32 bytes 0xC3, in lowercase hex (`hashed_name` too).
+    let name = "4b80290f1d4d74e661a0ea719372cba50562116c980eda7f250ae4115017c641";
+    assert_eq!(name, crate::common::fuzz_checks::hashed_name(&id));
+    assert_eq!(names(tmp.path()), [".locks".to_owned(), name.to_owned()]);
     let text = fs::read_to_string(store.path_of(&id)).unwrap();
     assert_eq!(
         Record::decode(&text).unwrap(),
@@ -145,7 +148,9 @@ fn foreign_files_are_left_alone() {
     for name in foreign {
         fs::write(tmp.path().join(name), "{\"data\":{},\"expires_at\":0}").unwrap();
     }
-    let dir_named_like_a_session = "ef".repeat(32);
+    // A directory where the session file of `id` would be.
+    let id = SessionId::from_bytes([0xEF; 32]);
+    let dir_named_like_a_session = crate::common::fuzz_checks::hashed_name(&id);
     fs::create_dir(tmp.path().join(&dir_named_like_a_session)).unwrap();
     clock.advance(Duration::from_secs(2));
     assert_eq!(
@@ -158,7 +163,6 @@ fn foreign_files_are_left_alone() {
     }
     assert!(!store.path_of(&expired).exists());
     // Reading the ID whose "file" is a directory is an error, not a panic.
-    let id = SessionId::from_bytes([0xEF; 32]);
     assert!(store.get(&id).is_err());
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use redis::{ConnectionLike, ErrorKind, RedisError, RedisResult, Script};
 
 use crate::clock::Clock;
-use crate::store::{Record, Store};
+use crate::store::{at_rest, Record, Store};
 use crate::{Error, SessionId};
 
 mod connect;
@@ -52,8 +52,9 @@ return value
 /// Sessions in Redis, shared by every server process on every machine that can
 /// reach it. Needs the cargo feature `redis`.
 ///
-/// Each session is one Redis string under `<prefix><id>` (default prefix
-/// `session:`) holding [`Record::encode`]'s JSON. Guarantees:
+/// Each session is one Redis string under `<prefix><hash>` (default prefix
+/// `session:`), where `<hash>` is the lowercase hex of the SHA-256 of the ID's
+/// bytes, holding [`Record::encode`]'s JSON. Guarantees:
 ///
 /// - **create never overwrites**: [`Store::create`] is `SET key value NX PX ttl`;
 /// - **expiry by Redis itself**: a record that expires is stored with a time to
@@ -70,6 +71,9 @@ return value
 /// - **atomic take**: [`Store::take`] reads and deletes the record in one Lua
 ///   script (a `GETDEL` that also runs on Redis before 6.2), so of two servers
 ///   regenerating one session exactly one gets it;
+/// - **no live ID at rest**: no key or value holds a session ID, so a `SCAN`,
+///   a dump or a backup hands out no working cookie. A record written by an
+///   older version under `<prefix><id>` is not found;
 /// - **bounded waits**: every call waits at most `connect_timeout` for a
 ///   connection (a free pooled one, or a new one) and `command_timeout` for each
 ///   reply; when Redis is down every call fails with [`Error::Store`] naming the
@@ -92,7 +96,7 @@ return value
 ///
 /// **Redis Cluster** (feature `redis-cluster`, [`RedisStore::cluster_builder`]):
 /// every command touches one key (the update and take scripts too), so everything works
-/// on a cluster, and keys spread over the slots by ID. Not supported: a prefix
+/// on a cluster, and keys spread over the slots by the ID's hash. Not supported: a prefix
 /// with a `{hash tag}` (it would put every session in one slot; it still works,
 /// but on one node), reading from replicas (reads go to the master so an update
 /// is seen at once), and Redis Sentinel. A call during a failover fails with an
@@ -280,11 +284,13 @@ impl RedisStore {
         &self.prefix
     }
 
-    /// The Redis key of session `id`: the prefix followed by the ID.
+    /// The Redis key of session `id`: the prefix followed by the lowercase
+    /// hex of the SHA-256 of the ID's bytes (never the ID itself).
     fn key_of(&self, id: &SessionId) -> String {
-        let mut key = String::with_capacity(self.prefix.len() + id.as_str().len());
+        let name = at_rest::name_of(id);
+        let mut key = String::with_capacity(self.prefix.len() + name.len());
         key.push_str(&self.prefix);
-        key.push_str(id.as_str());
+        key.push_str(&name);
         key
     }
 
