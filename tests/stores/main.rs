@@ -1,6 +1,7 @@
 //! The stores: the conformance suite against every store, FileStore and
 //! RedisStore beyond it (Redis Cluster and rediss:// with their features),
-//! linearizable histories, and several processes sharing one store.
+//! linearizable histories, several processes sharing one store, and no live
+//! ID kept at rest by the persistent stores.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -8,6 +9,7 @@ mod common;
 mod conformance;
 mod file_store;
 mod linearizability;
+mod no_live_id_at_rest;
 mod processes;
 #[cfg(feature = "redis-cluster")]
 mod redis_cluster;

@@ -1,0 +1,150 @@
+//! No live session ID at rest (DESIGN "IDs at rest"): everything FileStore and
+//! RedisStore keep, names and contents alike, is read back in full, and no live
+//! ID shows up in any encoding. A directory listing, a Redis `SCAN`, a dump or
+//! a backup hands out no working cookie.
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine as _;
+use http_session::{FileStore, Headers, Session, SessionId, Store};
+use serde_json::json;
+
+/// Every encoding an ID could be kept in: base64url text (the cookie), the
+/// padded standard base64 of its bytes, lowercase and uppercase hex, and the
+/// raw 32 bytes.
+fn encodings(id: &SessionId) -> Vec<(&'static str, Vec<u8>)> {
+    let bytes = id.as_bytes();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    vec![
+        ("base64url text", id.as_str().as_bytes().to_vec()),
+        (
+            "standard base64",
+            base64::engine::general_purpose::STANDARD
+                .encode(bytes)
+                .into_bytes(),
+        ),
+        ("lowercase hex", hex.clone().into_bytes()),
+        ("uppercase hex", hex.to_uppercase().into_bytes()),
+        ("raw bytes", bytes.to_vec()),
+    ]
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Fails if any live ID, in any encoding, is in `what` (a name or a content).
+fn assert_no_live_id(ids: &[SessionId], where_: &str, what: &[u8]) {
+    for id in ids {
+        for (encoding, needle) in encodings(id) {
+            assert!(
+                !contains(what, &needle),
+                "a live ID's {encoding} is at rest in {where_}"
+            );
+        }
+    }
+}
+
+/// Sessions with data, one updated and one regenerated, so every write path
+/// (create, update, take and create again) has run.
+fn live_sessions<S: Store>(session: &Session<S>) -> Vec<SessionId> {
+    let mut ids: Vec<SessionId> = (0..8)
+        .map(|n| {
+            session
+                .create(json!({"user": format!("user-{n}"), "n": n, "cart": [1, 2, 3]}))
+                .unwrap()
+        })
+        .collect();
+    assert!(session
+        .store()
+        .update(&ids[0], &mut |record| {
+            record.data.insert("n".into(), 100.into());
+            true
+        })
+        .unwrap());
+    let old = ids.pop().unwrap();
+    let new = session
+        .regenerate(&old, &mut Headers::new())
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.get(&old).unwrap(), None);
+    ids.push(new);
+    for id in &ids {
+        assert!(session.get(id).unwrap().is_some(), "live");
+    }
+    ids
+}
+
+/// Every name under `dir` and every file's content, recursively.
+fn read_all(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let name = entry.file_name();
+        out.push((
+            format!("the name {}", path.display()),
+            name.as_encoded_bytes().to_vec(),
+        ));
+        if entry.file_type().unwrap().is_dir() {
+            read_all(&path, out);
+        } else {
+            out.push((
+                format!("the file {}", path.display()),
+                fs::read(&path).unwrap(),
+            ));
+        }
+    }
+}
+
+#[test]
+fn file_store_keeps_no_live_id_in_any_name_or_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The opt-in sweep, so the `.last-sweep` marker is there to be read too.
+    let store = FileStore::builder(tmp.path())
+        .sweep_interval(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let session = Session::with_store(store);
+    let ids = live_sessions(&session);
+
+    let mut everything = Vec::new();
+    read_all(tmp.path(), &mut everything);
+    let files = everything
+        .iter()
+        .filter(|(what, _)| what.starts_with("the file"))
+        .count();
+    assert!(
+        files >= ids.len() + 2,
+        "the sessions, a lock file and the marker were read: {files} files"
+    );
+    assert!(tmp.path().join(".last-sweep").exists());
+    for (what, bytes) in &everything {
+        assert_no_live_id(&ids, what, bytes);
+    }
+}
+
+#[cfg(feature = "redis")]
+#[test]
+fn redis_store_keeps_no_live_id_in_any_key_or_value() {
+    use crate::common::redis_server::{connect, keys, shared_store, SHARED_URL};
+
+    let (store, cleanup) = shared_store();
+    let session = Session::with_store(store);
+    let ids = live_sessions(&session);
+
+    let names = keys(SHARED_URL, cleanup.prefix());
+    assert_eq!(
+        names.len(),
+        ids.len(),
+        "one key per live session: {names:?}"
+    );
+    let mut conn = connect(SHARED_URL);
+    for key in &names {
+        assert_no_live_id(&ids, &format!("the key {key}"), key.as_bytes());
+        let value: Vec<u8> = redis::cmd("GET").arg(key).query(&mut conn).unwrap();
+        assert!(!value.is_empty());
+        assert_no_live_id(&ids, &format!("the value of {key}"), &value);
+    }
+}
