@@ -18,12 +18,8 @@ pub(crate) fn hash(id: &SessionId) -> [u8; 32] {
     Sha256::digest(id.as_bytes()).into()
 }
 
-/// The name `id`'s record is kept under: [`hash`] in lowercase hex (64 chars).
-pub(crate) fn name_of(id: &SessionId) -> String {
-    hex(&hash(id))
-}
-
-/// `bytes` in lowercase hex.
+/// `bytes` in lowercase hex: `hex(&hash(id))` is the name `id`'s record is
+/// kept under (64 chars).
 pub(crate) fn hex(bytes: &[u8; 32]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut name = String::with_capacity(NAME_LEN);
@@ -62,12 +58,12 @@ mod tests {
         // SHA-256 of 32 zero bytes (a known answer).
         let zero = SessionId::from_bytes([0; 32]);
         assert_eq!(
-            name_of(&zero),
+            hex(&hash(&zero)),
             "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925"
         );
         for _ in 0..100 {
             let id = SessionId::generate();
-            let name = name_of(&id);
+            let name = hex(&hash(&id));
             assert_eq!(name.len(), NAME_LEN);
             assert_ne!(&parse(&name).unwrap(), id.as_bytes());
             assert_eq!(parse(&name), Some(hash(&id)));

@@ -287,7 +287,7 @@ impl RedisStore {
     /// The Redis key of session `id`: the prefix followed by the lowercase
     /// hex of the SHA-256 of the ID's bytes (never the ID itself).
     fn key_of(&self, id: &SessionId) -> String {
-        let name = at_rest::name_of(id);
+        let name = at_rest::hex(&at_rest::hash(id));
         let mut key = String::with_capacity(self.prefix.len() + name.len());
         key.push_str(&self.prefix);
         key.push_str(&name);
