@@ -121,7 +121,7 @@ mod rouille_readme {
 }
 
 #[cfg(feature = "http")]
-mod http_readme {
+pub(crate) mod http_readme {
     use super::*;
     use http::header::{HeaderValue, CACHE_CONTROL, VARY};
 
@@ -143,10 +143,10 @@ mod http_readme {
         Ok(response)
     }
 
-    #[test]
-    fn the_readme_http_handler_counts_visits() {
+    /// Serves the handler on a free port over a hand-rolled loop; its port.
+    pub(crate) fn serve() -> u16 {
         let session = Session::new();
-        let port = raw::serve(move |raw| {
+        raw::serve(move |raw| {
             let mut request = http::Request::builder()
                 .method(raw.method.as_str())
                 .uri(raw.path.as_str());
@@ -170,12 +170,17 @@ mod http_readme {
                     body: e.to_string(),
                 },
             }
-        });
+        })
+    }
+
+    #[test]
+    fn the_readme_http_handler_counts_visits() {
+        let port = serve();
         counts_per_client(&format!("http://127.0.0.1:{port}/"));
     }
 }
 
-mod hand_rolled_readme {
+pub(crate) mod hand_rolled_readme {
     use super::*;
     use http_session::Headers;
 
@@ -202,8 +207,8 @@ mod hand_rolled_readme {
         Ok((response, body))
     }
 
-    #[test]
-    fn the_readme_hand_rolled_handler_counts_visits_and_resets() {
+    /// Serves the handler on a free port over a hand-rolled loop; its URL.
+    pub(crate) fn start() -> String {
         let session = Session::new();
         let port = raw::serve(move |raw| {
             let request: Headers = raw
@@ -227,7 +232,12 @@ mod hand_rolled_readme {
                 },
             }
         });
-        let url = format!("http://127.0.0.1:{port}/");
+        format!("http://127.0.0.1:{port}/")
+    }
+
+    #[test]
+    fn the_readme_hand_rolled_handler_counts_visits_and_resets() {
+        let url = start();
         counts_per_client(&url);
         let client = Client::new();
         assert_eq!(client.get(&url).body, "visit 1\n");

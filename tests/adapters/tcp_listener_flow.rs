@@ -4,53 +4,11 @@
 
 use crate::common::web;
 
-use crate::common::raw::{self, RawResponse};
-use http_session::{Error, Headers, Session};
 use web::Client;
 
-/// A handler as the README writes it: `GET /` counts visits, `POST /reset` ends the session.
-fn counter(session: &Session, method: &str, request: &Headers) -> Result<(Headers, String), Error> {
-    let mut handle = session.handle(request);
-    let body = if method == "POST" {
-        handle.destroy()?;
-        "reset\n".to_owned()
-    } else {
-        let visits = handle.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?;
-        format!("visit {visits}\n")
-    };
-    let mut response = Headers::new()
-        .with("Content-Type", "text/plain; charset=utf-8")
-        .with("Cache-Control", "no-store")
-        .with("Vary", "Cookie");
-    handle.commit(&mut response)?;
-    Ok((response, body))
-}
-
+/// The README's handler, served over a hand-rolled loop.
 fn start() -> String {
-    let session = Session::new();
-    let port = raw::serve(move |request| {
-        let headers: Headers = request
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        match counter(&session, &request.method, &headers) {
-            Ok((headers, body)) => RawResponse {
-                status: 200,
-                headers: headers
-                    .iter()
-                    .map(|(n, v)| (n.to_owned(), v.to_owned()))
-                    .collect(),
-                body,
-            },
-            Err(e) => RawResponse {
-                status: 500,
-                headers: Vec::new(),
-                body: e.to_string(),
-            },
-        }
-    });
-    format!("http://127.0.0.1:{port}/")
+    crate::readme_handlers::hand_rolled_readme::start()
 }
 
 #[test]
