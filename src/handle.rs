@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::session::{done_quietly, Found, Renewal};
+use crate::session::{done_quietly, Changes, Found, Renewal};
 use crate::{Data, Error, MemoryStore, Request, Response, Session, SessionId, Store};
 
 /// One request's session: read and change it freely, then write it back once
@@ -428,7 +428,9 @@ impl<S: Store> SessionHandle<'_, S> {
         }
         let outcome = match loaded.id {
             Some(id) if regenerate => {
-                match session.move_to_fresh_id(&id, &mut |data| replay(&changes, data))? {
+                let mut apply = |data: &mut Data| replay(&changes, data);
+                let apply = (!changes.is_empty()).then_some(&mut apply as &mut Changes<'_>);
+                match session.move_to_fresh_id(&id, apply)? {
                     Some(new_id) => {
                         session.set_cookie(res, &new_id)?;
                         CommitOutcome::Regenerated

@@ -426,7 +426,7 @@ impl<S: Store> Session<S> {
         id: &SessionId,
         res: &mut impl Response,
     ) -> Result<Option<SessionId>, Error> {
-        let moved = self.move_to_fresh_id(id, &mut |_| Ok(()))?;
+        let moved = self.move_to_fresh_id(id, None)?;
         match &moved {
             Some(new_id) => self.set_cookie(res, new_id)?,
             None => self.reject_unknown(id),
@@ -683,34 +683,70 @@ impl<S: Store> Session<S> {
     }
 
     /// Regeneration: takes session `id` out of the store in one atomic step,
-    /// applies `apply` to its data, and stores the result under a fresh ID with
-    /// the same absolute deadline. `None` if `id` names no live session (or a
-    /// concurrent regeneration or logout took it first).
+    /// applies `changes` to its data, and stores the result under a fresh ID
+    /// with the same absolute deadline. `None` if `id` names no live session (or
+    /// a concurrent regeneration or logout took it first).
     ///
-    /// If `apply` fails or the result is refused (too large), the record is put
-    /// back as it was, unchanged: the request's error leaves the session alone.
+    /// Changes are first tried on the stored data without storing anything, so
+    /// a change that is refused (too large, a value of another type) leaves the
+    /// session as it was and nothing is taken out. Nothing is ever put back
+    /// under the old ID: a logout that ran after the take must stay a logout.
+    /// So if the changes fail after the take (the stored data changed in
+    /// between), or the store fails, the session is ended: fail closed.
     pub(crate) fn move_to_fresh_id(
         &self,
         id: &SessionId,
-        apply: &mut dyn FnMut(&mut Data) -> Result<(), Error>,
+        mut changes: Option<&mut Changes<'_>>,
     ) -> Result<Option<SessionId>, Error> {
         let now = self.config.clock.now();
-        let Some(old) = self.store.take(id)? else {
+        if let Some(apply) = changes.as_mut() {
+            if !self.try_changes(id, now, &mut **apply)? {
+                return Ok(None);
+            }
+        }
+        let Some(Record {
+            mut data,
+            expires_at,
+            deadline,
+        }) = self.store.take(id)?
+        else {
             return Ok(None);
         };
-        if old.is_expired(now) {
+        if expires_at.is_some_and(|at| at <= now) {
             return Ok(None); // taken out all the same: it was dead
         }
-        let mut data = old.data.clone();
-        let applied = apply(&mut data).and_then(|()| self.check_data(&data));
-        if let Err(e) = applied {
-            // Put back exactly what was there: the changes are never written
-            // under the old ID.
-            let _ = self.store.create(id, old);
-            return Err(e);
+        // Only a change of the data is checked, as in `step`.
+        if let Some(apply) = changes {
+            apply(&mut data)?;
+            self.check_data(&data)?;
         }
-        let record = self.new_record(data, now, Some(old.deadline))?;
+        let record = self.new_record(data, now, Some(deadline))?;
         self.insert_new(record).map(Some)
+    }
+
+    /// Runs `apply` on session `id`'s stored data and checks the result,
+    /// storing nothing: `Ok(false)` if there is no live session, the refusal
+    /// as an error.
+    fn try_changes(
+        &self,
+        id: &SessionId,
+        now: SystemTime,
+        apply: &mut Changes<'_>,
+    ) -> Result<bool, Error> {
+        let mut outcome = None;
+        let found = self.store.update(id, &mut |record| {
+            outcome = Some(match record.is_expired(now) {
+                true => Ok(false),
+                false => apply(&mut record.data)
+                    .and_then(|()| self.check_data(&record.data))
+                    .map(|()| true),
+            });
+            false // a trial: the store keeps the record exactly as it was
+        })?;
+        match outcome {
+            Some(outcome) if found => outcome,
+            _ => Ok(false),
+        }
     }
 
     /// Stores `record` under a fresh ID, retrying on the (astronomically rare)
@@ -838,6 +874,9 @@ impl<S: Store> Session<S> {
         lifetime.map(|d| d.min(MAX_COOKIE_LIFETIME))
     }
 }
+
+/// A request's changes to a session's data, replayable on any copy of it.
+pub(crate) type Changes<'a> = dyn FnMut(&mut Data) -> Result<(), Error> + 'a;
 
 /// What [`Session::find_among`] found among a request's candidate IDs.
 pub(crate) enum Found {
