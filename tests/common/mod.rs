@@ -16,6 +16,8 @@ pub mod stores;
 pub mod suite;
 /// A cookie-keeping HTTP client, example programs, the login flow.
 pub mod web;
+/// A store that logs what was written under which ID.
+pub mod write_log;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

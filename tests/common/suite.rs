@@ -4,9 +4,11 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::write_log::WriteLog;
 
 use http_session::{Clock, Data, Error, Headers, ManualClock, Record, Session, SessionId, Store};
 use serde_json::{json, Value};
@@ -560,66 +562,6 @@ pub fn regeneration_race(make: Make) {
     }
 }
 
-/// A store that forwards to another and notes each ID written under: `set`,
-/// `create`, and an `update` whose closure asked to store. `take` and
-/// `delete` are not writes.
-struct WriteLog {
-    inner: Arc<dyn Store>,
-    written: Mutex<Vec<SessionId>>,
-}
-
-impl WriteLog {
-    fn note(&self, id: &SessionId) {
-        self.written.lock().unwrap().push(id.clone());
-    }
-
-    fn wrote(&self, id: &SessionId) -> bool {
-        self.written.lock().unwrap().contains(id)
-    }
-
-    fn forget(&self) {
-        self.written.lock().unwrap().clear();
-    }
-}
-
-impl Store for WriteLog {
-    fn get(&self, id: &SessionId) -> Result<Option<Record>, Error> {
-        self.inner.get(id)
-    }
-    fn set(&self, id: &SessionId, record: Record) -> Result<(), Error> {
-        self.note(id);
-        self.inner.set(id, record)
-    }
-    fn delete(&self, id: &SessionId) -> Result<(), Error> {
-        self.inner.delete(id)
-    }
-    fn update(
-        &self,
-        id: &SessionId,
-        f: &mut dyn FnMut(&mut Record) -> bool,
-    ) -> Result<bool, Error> {
-        let mut stored = false;
-        let found = self.inner.update(id, &mut |r| {
-            stored = f(r);
-            stored
-        })?;
-        if found && stored {
-            self.note(id);
-        }
-        Ok(found)
-    }
-    fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
-        self.inner.take(id)
-    }
-    fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
-        self.note(id);
-        self.inner.create(id, record)
-    }
-    fn purge_expired(&self) -> Result<usize, Error> {
-        self.inner.purge_expired()
-    }
-}
-
 /// Regeneration, one at a time, on every store: the data and the absolute
 /// deadline carry over to the new ID, nothing is written under the old one,
 /// and regenerating every 20 minutes never keeps a session past its
@@ -628,10 +570,7 @@ pub fn regenerate_keeps_data_and_deadline(make: Make) {
     const MINUTE: Duration = Duration::from_secs(60);
     let clock = start();
     let f = make(clock.clock());
-    let log = Arc::new(WriteLog {
-        inner: Arc::clone(&f.store),
-        written: Mutex::new(Vec::new()),
-    });
+    let log = Arc::new(WriteLog::new(Arc::clone(&f.store)));
     let session = Session::builder()
         .store(Arc::clone(&log))
         .clock(clock.clock())

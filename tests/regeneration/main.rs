@@ -9,82 +9,18 @@ mod common;
 
 mod fails_closed;
 
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, SystemTime};
 
 use common::cookie_pair;
+use common::write_log::WriteLog;
 use http_session::{
-    CommitOutcome, Error, FileStore, Headers, ManualClock, MemoryStore, Record, Session, SessionId,
-    Store,
+    CommitOutcome, Error, FileStore, Headers, ManualClock, MemoryStore, Session, SessionId, Store,
 };
 use serde_json::json;
 
 const MIN: Duration = Duration::from_secs(60);
-
-/// A store that logs which IDs each write touched, in order.
-#[derive(Default)]
-struct WriteLog<S> {
-    inner: S,
-    writes: Mutex<Vec<(&'static str, SessionId)>>,
-}
-
-impl<S> WriteLog<S> {
-    fn new(inner: S) -> Self {
-        WriteLog {
-            inner,
-            writes: Mutex::default(),
-        }
-    }
-    fn log(&self, what: &'static str, id: &SessionId) {
-        self.writes.lock().unwrap().push((what, id.clone()));
-    }
-    fn writes_to(&self, id: &SessionId) -> Vec<&'static str> {
-        let writes = self.writes.lock().unwrap();
-        writes
-            .iter()
-            .filter(|(_, w)| w == id)
-            .map(|(what, _)| *what)
-            .collect()
-    }
-}
-
-impl<S: Store> Store for WriteLog<S> {
-    fn get(&self, id: &SessionId) -> Result<Option<Record>, Error> {
-        self.inner.get(id)
-    }
-    fn set(&self, id: &SessionId, record: Record) -> Result<(), Error> {
-        self.log("set", id);
-        self.inner.set(id, record)
-    }
-    fn delete(&self, id: &SessionId) -> Result<(), Error> {
-        self.log("delete", id);
-        self.inner.delete(id)
-    }
-    fn update(
-        &self,
-        id: &SessionId,
-        f: &mut dyn FnMut(&mut Record) -> bool,
-    ) -> Result<bool, Error> {
-        let mut stored = false;
-        let found = self.inner.update(id, &mut |record| {
-            stored = f(record);
-            stored
-        })?;
-        if found && stored {
-            self.log("update", id);
-        }
-        Ok(found)
-    }
-    fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
-        self.log("create", id);
-        self.inner.create(id, record)
-    }
-    fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
-        self.log("take", id);
-        self.inner.take(id)
-    }
-}
 
 fn request_for(id: &SessionId) -> Headers {
     Headers::new().with("Cookie", &format!("session_id={id}"))
