@@ -392,6 +392,13 @@ impl<S: Store> SessionHandle<'_, S> {
     /// sets the new cookie: call it on login and on every privilege change, so
     /// an ID seen or planted before is worthless. A session that does not exist
     /// yet gets a fresh ID anyway.
+    ///
+    /// The commit takes the old record out atomically and creates it, with this
+    /// handle's changes, under the fresh ID ([`Session::regenerate`]). Changes
+    /// the session would refuse (too large, a value of another type) are found
+    /// on the stored data first and take nothing out; if the store fails after
+    /// the take, the session ends (the user logs in again), and it is never
+    /// put back under the old ID.
     pub fn regenerate(&mut self) -> Result<(), Error> {
         self.ensure_loaded()?;
         self.regenerate = true;
