@@ -58,6 +58,17 @@ pub enum Error {
     },
     /// A string is not a well-formed session ID (43 characters of base64url).
     InvalidSessionId,
+    /// A string is not a [`RevocationHandle`](crate::store::RevocationHandle)
+    /// (32 lowercase hex digits).
+    InvalidHandle,
+    /// A user name passed to bind or list sessions is refused.
+    InvalidUser {
+        /// Why, and what is accepted.
+        reason: &'static str,
+    },
+    /// The call needs a store that keeps an index of sessions by user
+    /// ([`UserIndex`](crate::store::UserIndex)); this store keeps none.
+    NoUserIndex,
     /// A cookie name is not an RFC 7230 token.
     InvalidCookieName {
         /// The refused name.
@@ -190,6 +201,15 @@ impl fmt::Display for Error {
             ),
             Error::InvalidSessionId => f.write_str(
                 "not a well-formed session ID: expected 43 characters of base64url (A-Z a-z 0-9 - _)",
+            ),
+            Error::InvalidHandle => f.write_str(
+                "not a revocation handle: expected 32 lowercase hex digits, as a listing gives",
+            ),
+            Error::InvalidUser { reason } => write!(f, "invalid user name: {reason}"),
+            Error::NoUserIndex => f.write_str(
+                "this store keeps no index of sessions by user: binding, listing and revoking \
+                 a user's sessions need a store that implements UserIndex (every store of this \
+                 crate does)",
             ),
             Error::InvalidCookieName { name } => write!(
                 f,

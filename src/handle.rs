@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::session::{done_quietly, Changes, Found, Renewal};
+use crate::session::{check_user, done_quietly, Changes, Client, Found, Renewal};
 use crate::{Data, Error, MemoryStore, Request, Response, Session, SessionId, Store};
 
 /// One request's session: read and change it freely, then write it back once
@@ -102,6 +102,8 @@ pub struct SessionHandle<'s, S: Store = MemoryStore> {
     destroy: bool,
     regenerate: bool,
     touch: bool,
+    /// The user to bind the session to on commit, and the client's details.
+    bind: Option<(String, Client)>,
 }
 
 /// The request's session as this handle sees it.
@@ -211,6 +213,7 @@ impl<S: Store> Session<S> {
             destroy: false,
             regenerate: false,
             touch: false,
+            bind: None,
         }
     }
 }
@@ -385,7 +388,62 @@ impl<S: Store> SessionHandle<'_, S> {
         self.destroy = true;
         self.regenerate = false;
         self.touch = false;
+        self.bind = None;
         Ok(())
+    }
+
+    /// Binds the session to `user` on [`commit`](Self::commit): log in. The
+    /// session then shows in [`Session::sessions_of`] and ends with
+    /// [`Session::revoke`] and [`Session::revoke_all`]; a request without a
+    /// session gets one. Call [`regenerate`](Self::regenerate) too (a fresh ID
+    /// at every login); regenerating later keeps the binding.
+    ///
+    /// Refuses a user name of 0 or more than 256 bytes, or with control
+    /// characters, and a store without a [`UserIndex`](crate::store::UserIndex)
+    /// ([`Error::NoUserIndex`]), at once.
+    ///
+    /// ```
+    /// use http_session::{Headers, Session};
+    ///
+    /// let session = Session::new();
+    /// let request = Headers::new().with("User-Agent", "Firefox/140");
+    /// let mut handle = session.handle(&request);
+    /// handle.insert("user", "ana")?;
+    /// handle.set_user("ana")?;
+    /// handle.set_client(request.get("User-Agent"), Some("192.0.2.7"));
+    /// handle.regenerate()?;
+    /// handle.commit(&mut Headers::new())?;
+    ///
+    /// let devices = session.sessions_of("ana", None)?;
+    /// assert_eq!(devices[0].user_agent.as_deref(), Some("Firefox/140"));
+    /// assert_eq!(devices[0].ip.as_deref(), Some("192.0.2.7"));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn set_user(&mut self, user: &str) -> Result<(), Error> {
+        check_user(user)?;
+        if self.session.store().user_index().is_none() {
+            return Err(Error::NoUserIndex);
+        }
+        self.ensure_loaded()?;
+        let client = self
+            .bind
+            .take()
+            .map(|(_, client)| client)
+            .unwrap_or_default();
+        self.bind = Some((user.to_owned(), client));
+        Ok(())
+    }
+
+    /// Records the client's `User-Agent` and address with the binding that
+    /// [`set_user`](Self::set_user) makes, for a "your devices" page. Either
+    /// may be `None`; each is cut to 256 bytes, without control characters.
+    /// Call it with `set_user`, before or after; alone it does nothing.
+    pub fn set_client(&mut self, user_agent: Option<&str>, ip: Option<&str>) {
+        let client = Client::new(user_agent, ip);
+        match &mut self.bind {
+            Some((_, kept)) => *kept = client,
+            None => self.bind = Some((String::new(), client)),
+        }
     }
 
     /// Moves the session to a fresh ID on [`commit`](Self::commit), which also
@@ -425,24 +483,27 @@ impl<S: Store> SessionHandle<'_, S> {
             destroy,
             regenerate,
             touch,
+            bind,
             ..
         } = self;
+        // A user to bind (set_client alone leaves the name empty: no bind).
+        let bind = bind.filter(|(user, _)| !user.is_empty());
         let Some(loaded) = state.into_inner() else {
             return Ok(CommitOutcome::Unchanged); // never used
         };
         if let Some(ended) = &destroyed {
             session.store().delete(ended)?;
         }
-        let outcome = match loaded.id {
+        let (outcome, live) = match loaded.id {
             Some(id) if regenerate => {
                 let mut apply = |data: &mut Data| replay(&changes, data);
                 let apply = (!changes.is_empty()).then_some(&mut apply as &mut Changes<'_>);
                 match session.move_to_fresh_id(&id, apply)? {
                     Some(new_id) => {
                         session.set_cookie(res, &new_id)?;
-                        CommitOutcome::Regenerated
+                        (CommitOutcome::Regenerated, Some(new_id))
                     }
-                    None => CommitOutcome::Gone,
+                    None => (CommitOutcome::Gone, None),
                 }
             }
             Some(id) if !changes.is_empty() || touch || loaded.renew => {
@@ -453,36 +514,48 @@ impl<S: Store> SessionHandle<'_, S> {
                 };
                 let modified = session.modify(&id, renewal, &mut |data| replay(&changes, data))?;
                 match done_quietly(modified)? {
-                    None => CommitOutcome::Gone,
+                    None => (CommitOutcome::Gone, None),
                     Some(((), rolled)) => {
                         if rolled {
                             session.set_cookie(res, &id)?;
                         }
-                        match renewal {
+                        let outcome = match renewal {
                             Renewal::Always | Renewal::Only => CommitOutcome::Saved,
                             Renewal::IfDue if rolled => CommitOutcome::Renewed,
                             Renewal::IfDue => CommitOutcome::Unchanged,
-                        }
+                        };
+                        (outcome, Some(id))
                     }
                 }
             }
-            Some(_) => CommitOutcome::Unchanged,
-            None if !loaded.data.is_empty() => {
+            Some(id) => (CommitOutcome::Unchanged, Some(id)),
+            None if !loaded.data.is_empty() || bind.is_some() => {
                 let id = session.create(loaded.data)?;
                 session.set_cookie(res, &id)?;
-                CommitOutcome::Created
+                (CommitOutcome::Created, Some(id))
             }
             None if destroy => {
                 session.clear_cookie(res);
-                CommitOutcome::Destroyed
+                (CommitOutcome::Destroyed, None)
             }
             None if loaded.tossed => {
                 session.clear_cookie(res);
-                CommitOutcome::Cleared
+                (CommitOutcome::Cleared, None)
             }
-            None => CommitOutcome::Unchanged,
+            None => (CommitOutcome::Unchanged, None),
         };
-        Ok(outcome)
+        match (bind, live) {
+            (Some((user, client)), Some(id)) => {
+                if !session.bind(&id, &user, client)? {
+                    return Ok(CommitOutcome::Gone); // ended meanwhile
+                }
+                Ok(match outcome {
+                    CommitOutcome::Unchanged | CommitOutcome::Renewed => CommitOutcome::Saved,
+                    other => other,
+                })
+            }
+            _ => Ok(outcome),
+        }
     }
 
     /// Runs `f` on the data, loading it first if needed.
@@ -555,6 +628,7 @@ impl<S: Store> fmt::Debug for SessionHandle<'_, S> {
             .field("destroy", &self.destroy)
             .field("regenerate", &self.regenerate)
             .field("touch", &self.touch)
+            .field("bind", &self.bind.is_some())
             .finish()
     }
 }

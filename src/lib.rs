@@ -130,8 +130,8 @@ pub use headers::{Headers, Request, Response};
 pub use id::SessionId;
 pub use rejection::{IdPrefix, Rejection};
 pub use session::{
-    Session, SessionBuilder, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_MAX_DATA_SIZE, DEFAULT_TTL,
-    MAX_CANDIDATES,
+    Session, SessionBuilder, SessionInfo, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_MAX_DATA_SIZE,
+    DEFAULT_TTL, MAX_CANDIDATES,
 };
 pub use store::{FileStore, FileStoreBuilder, MemoryStore, MemoryStoreBuilder, Record, Store};
 #[cfg(feature = "redis")]

@@ -62,6 +62,9 @@ pub(super) struct Config {
     pub(super) max_data_size: usize,
     pub(super) clock: Clock,
     pub(super) on_rejection: RejectionHook,
+    /// Most sessions one user may hold; binding one more ends the least
+    /// recently seen.
+    pub(super) max_sessions_per_user: Option<usize>,
 }
 
 impl Default for Config {
@@ -75,6 +78,7 @@ impl Default for Config {
             max_data_size: DEFAULT_MAX_DATA_SIZE,
             clock: Clock::system(),
             on_rejection: RejectionHook::default(),
+            max_sessions_per_user: None,
         }
     }
 }
@@ -91,6 +95,7 @@ impl fmt::Debug for Config {
             .field("max_data_size", &self.max_data_size)
             .field("clock", &self.clock)
             .field("on_rejection", &self.on_rejection)
+            .field("max_sessions_per_user", &self.max_sessions_per_user)
             .finish()
     }
 }
@@ -242,6 +247,39 @@ impl<S: Store> SessionBuilder<S> {
         self
     }
 
+    /// Most sessions one user may hold at once (default: no cap). Binding a
+    /// session to a user who already has `max` ([`Session::bind_user`],
+    /// [`SessionHandle::set_user`](crate::SessionHandle::set_user)) ends the
+    /// least recently seen ones, so that `max` remain; concurrent logins
+    /// agree on which, and leave exactly `max`. At least 1. Needs a store
+    /// with a [`UserIndex`](crate::store::UserIndex).
+    ///
+    /// ```
+    /// use http_session::{ManualClock, Session};
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let clock = ManualClock::new(SystemTime::now());
+    /// let session = Session::builder()
+    ///     .max_sessions_per_user(2)
+    ///     .clock(clock.clock())
+    ///     .build()?;
+    /// let mut ids = Vec::new();
+    /// for _ in 0..3 {
+    ///     let id = session.create(serde_json::json!({}))?;
+    ///     session.bind_user(&id, "ana")?;
+    ///     ids.push(id);
+    ///     clock.advance(Duration::from_secs(60));
+    /// }
+    /// // The first login is the least recently seen: it was ended.
+    /// assert_eq!(session.get(&ids[0])?, None);
+    /// assert_eq!(session.sessions_of("ana", None)?.len(), 2);
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn max_sessions_per_user(mut self, max: usize) -> Self {
+        self.config.max_sessions_per_user = Some(max);
+        self
+    }
+
     /// Checks every setting and builds the session.
     pub fn build(self) -> Result<Session<S>, Error> {
         let config = self.config;
@@ -274,6 +312,9 @@ impl<S: Store> SessionBuilder<S> {
                     "the session cookie's Max-Age must be at least one second",
                 ));
             }
+        }
+        if config.max_sessions_per_user == Some(0) {
+            return Err(Error::config("max_sessions_per_user must be at least 1"));
         }
         if config.max_data_size < 2 {
             return Err(Error::config("max_data_size must be at least 2 bytes ({})"));

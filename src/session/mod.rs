@@ -12,12 +12,16 @@ use serde_json::Value;
 
 use crate::cookie::{self, CookieOptions, MAX_COOKIE_LIFETIME};
 use crate::rejection::Rejection;
+use crate::store::Owner;
 use crate::{Clock, Data, Error, MemoryStore, Record, Request, Response, SessionId, Store};
 
 mod builder;
+mod users;
 
 use builder::Config;
 pub use builder::{SessionBuilder, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_MAX_DATA_SIZE, DEFAULT_TTL};
+pub use users::SessionInfo;
+pub(crate) use users::{check_user, Client};
 
 /// At most this many candidate IDs from one request reach the store.
 pub const MAX_CANDIDATES: usize = 4;
@@ -708,6 +712,8 @@ impl<S: Store> Session<S> {
             mut data,
             expires_at,
             deadline,
+            owner,
+            ..
         }) = self.store.take(id)?
         else {
             return Ok(None);
@@ -720,8 +726,21 @@ impl<S: Store> Session<S> {
             apply(&mut data)?;
             self.check_data(&data)?;
         }
-        let record = self.new_record(data, now, Some(deadline))?;
-        self.insert_new(record).map(Some)
+        let mut record = self.new_record(data, now, Some(deadline))?;
+        // The binding goes on with the session; regenerating is activity.
+        record.owner = owner.map(|owner| Owner {
+            last_seen: now,
+            ..owner
+        });
+        let owner = record.owner.clone();
+        let new_id = self.insert_new(record)?;
+        if let Some(owner) = owner.filter(|_| self.store.user_index().is_some()) {
+            // Revoked while it moved: it does not go on.
+            if !self.rebind(&owner, id, &new_id)? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(new_id))
     }
 
     /// Runs `apply` on session `id`'s stored data and checks the result,
@@ -785,11 +804,10 @@ impl<S: Store> Session<S> {
             .ttl
             .map(|d| now.checked_add(d).ok_or(Error::TimeOverflow))
             .transpose()?;
-        Ok(Record {
-            data,
-            expires_at: earliest(idle, deadline),
-            deadline,
-        })
+        let mut record = Record::new(data);
+        record.expires_at = earliest(idle, deadline);
+        record.deadline = deadline;
+        Ok(record)
     }
 
     /// `now` plus the idle timeout, if there is one and it does not overflow.
@@ -803,6 +821,10 @@ impl<S: Store> Session<S> {
         // if the clock is absurd, and then the old value is the safe one.
         if let Some(idle) = self.idle_deadline(now) {
             record.expires_at = earliest(Some(idle), record.deadline);
+            // Seen now: kept only when the record is written anyway.
+            if let Some(owner) = &mut record.owner {
+                owner.last_seen = now;
+            }
         }
     }
 

@@ -11,12 +11,15 @@ mod memory;
 mod record;
 #[cfg(feature = "redis")]
 mod redis;
+mod user_index;
 
 #[cfg(feature = "redis")]
 pub use self::redis::{RedisStore, RedisStoreBuilder};
 pub use file::{FileStore, FileStoreBuilder};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use record::Record;
+pub(crate) use user_index::UserIndexOf;
+pub use user_index::{IndexEntry, Owner, RecordKey, RevocationHandle, UserIndex};
 
 /// A place to keep sessions: memory, files, Redis, a database.
 ///
@@ -182,6 +185,21 @@ pub trait Store: Send + Sync {
     fn purge_expired(&self) -> Result<usize, Error> {
         Ok(0)
     }
+
+    /// The store's index of sessions by user, if it keeps one: what
+    /// [`Session::sessions_of`](crate::Session::sessions_of),
+    /// [`revoke`](crate::Session::revoke) and binding a session to a user
+    /// need. The default is `None`; a store that implements [`UserIndex`]
+    /// returns `Some(self)`.
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        None
+    }
+
+    /// How many sessions the store holds, if it can tell cheaply (`Ok(None)`
+    /// if not, the default). It may count expired ones not yet removed.
+    fn count(&self) -> Result<Option<u64>, Error> {
+        Ok(None)
+    }
 }
 
 macro_rules! forward_store {
@@ -212,6 +230,12 @@ macro_rules! forward_store {
             }
             fn purge_expired(&self) -> Result<usize, Error> {
                 (**self).purge_expired()
+            }
+            fn user_index(&self) -> Option<&dyn UserIndex> {
+                (**self).user_index()
+            }
+            fn count(&self) -> Result<Option<u64>, Error> {
+                (**self).count()
             }
         }
     )*};

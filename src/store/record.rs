@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use crate::clock::{from_millis, to_millis};
+use crate::store::{Owner, RevocationHandle};
 use crate::{Data, Error};
 
 /// One session as a store keeps it: its data and when it expires.
@@ -33,6 +34,9 @@ pub struct Record {
     /// The absolute end of the session's life (`None`: no cap): activity never
     /// rolls `expires_at` past it.
     pub deadline: Option<SystemTime>,
+    /// The user the session is bound to, and what a listing of the user's
+    /// sessions shows (`None`: not bound).
+    pub owner: Option<Owner>,
 }
 
 impl Record {
@@ -42,6 +46,7 @@ impl Record {
             data,
             expires_at: None,
             deadline: None,
+            owner: None,
         }
     }
 
@@ -51,6 +56,7 @@ impl Record {
             data,
             expires_at: Some(expires_at),
             deadline: None,
+            owner: None,
         }
     }
 
@@ -60,8 +66,10 @@ impl Record {
     }
 
     /// Encodes the record as one JSON document, the format [`Record::decode`] reads:
-    /// `{"data":{...},"expires_at":<ms since 1970>,"deadline":<ms since 1970>}`
-    /// (the times only when set). Stores that keep records as text can use it.
+    /// `{"data":{...},"expires_at":<ms since 1970>,"deadline":<ms since 1970>,"owner":{...}}`
+    /// (the times and the owner only when set; the owner as
+    /// `{"user":…,"handle":…,"created_at":ms,"last_seen":ms,"user_agent":…,"ip":…}`,
+    /// the last two only when set). Stores that keep records as text can use it.
     ///
     /// ```
     /// use http_session::Record;
@@ -83,6 +91,9 @@ impl Record {
         }
         if let Some(at) = self.deadline {
             doc.insert("deadline".to_owned(), to_millis(at).into());
+        }
+        if let Some(owner) = &self.owner {
+            doc.insert("owner".to_owned(), Value::Object(encode_owner(owner)));
         }
         Ok(serde_json::to_string(&doc)?)
     }
@@ -115,6 +126,7 @@ impl Record {
                             .ok_or_else(|| corrupt("deadline is not a whole number"))?,
                     ))
                 }
+                ("owner", Value::Object(owner)) => record.owner = Some(decode_owner(owner)?),
                 _ => return Err(corrupt("unexpected field or field type")),
             }
         }
@@ -122,6 +134,56 @@ impl Record {
             return Err(corrupt("no \"data\" object"));
         }
         Ok(record)
+    }
+}
+
+fn encode_owner(owner: &Owner) -> Data {
+    let mut doc = Data::new();
+    doc.insert("user".to_owned(), owner.user.clone().into());
+    doc.insert("handle".to_owned(), owner.handle.to_string().into());
+    doc.insert("created_at".to_owned(), to_millis(owner.created_at).into());
+    doc.insert("last_seen".to_owned(), to_millis(owner.last_seen).into());
+    if let Some(agent) = &owner.user_agent {
+        doc.insert("user_agent".to_owned(), agent.clone().into());
+    }
+    if let Some(ip) = &owner.ip {
+        doc.insert("ip".to_owned(), ip.clone().into());
+    }
+    doc
+}
+
+fn decode_owner(doc: Data) -> Result<Owner, Error> {
+    let corrupt = |reason: &str| Error::CorruptRecord {
+        reason: format!("owner: {reason}"),
+    };
+    let (mut user, mut handle, mut created_at, mut last_seen) = (None, None, None, None);
+    let (mut user_agent, mut ip) = (None, None);
+    for (key, value) in doc {
+        match (key.as_str(), value) {
+            ("user", Value::String(s)) => user = Some(s),
+            ("handle", Value::String(s)) => {
+                handle = Some(
+                    s.parse::<RevocationHandle>()
+                        .map_err(|_| corrupt("handle is not 32 hex digits"))?,
+                )
+            }
+            ("created_at", Value::Number(n)) => created_at = n.as_u64().map(from_millis),
+            ("last_seen", Value::Number(n)) => last_seen = n.as_u64().map(from_millis),
+            ("user_agent", Value::String(s)) => user_agent = Some(s),
+            ("ip", Value::String(s)) => ip = Some(s),
+            _ => return Err(corrupt("unexpected field or field type")),
+        }
+    }
+    match (user, handle, created_at, last_seen) {
+        (Some(user), Some(handle), Some(created_at), Some(last_seen)) => Ok(Owner {
+            user,
+            handle,
+            created_at,
+            last_seen,
+            user_agent,
+            ip,
+        }),
+        _ => Err(corrupt("user, handle, created_at or last_seen missing")),
     }
 }
 
@@ -146,6 +208,30 @@ mod tests {
             assert!(
                 matches!(Record::decode(text), Err(Error::CorruptRecord { .. })),
                 "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn encode_decode_round_trip_with_owner() {
+        let mut record = Record::new(Data::new());
+        let mut owner = Owner::new("ana", UNIX_EPOCH + Duration::from_millis(7));
+        owner.user_agent = Some("Firefox".into());
+        record.owner = Some(owner.clone());
+        assert_eq!(Record::decode(&record.encode().unwrap()).unwrap(), record);
+        owner.ip = Some("192.0.2.1".into());
+        owner.user_agent = None;
+        record.owner = Some(owner);
+        assert_eq!(Record::decode(&record.encode().unwrap()).unwrap(), record);
+        for bad in [
+            r#"{"data":{},"owner":{}}"#,
+            r#"{"data":{},"owner":{"user":"a","handle":"zz","created_at":1,"last_seen":1}}"#,
+            r#"{"data":{},"owner":{"user":1}}"#,
+            r#"{"data":{},"owner":"ana"}"#,
+        ] {
+            assert!(
+                matches!(Record::decode(bad), Err(Error::CorruptRecord { .. })),
+                "{bad}"
             );
         }
     }

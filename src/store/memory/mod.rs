@@ -8,9 +8,10 @@ use std::time::Duration;
 
 mod codec;
 mod slot;
+mod users;
 
 use crate::clock::{to_millis, Clock};
-use crate::store::{Record, Store};
+use crate::store::{Record, Store, UserIndex};
 use crate::{Error, SessionId};
 
 use slot::{Entry, IdHasher, Key, Padded, Scratch};
@@ -64,6 +65,8 @@ pub struct MemoryStore {
     clock: Clock,
     sweep_interval_ms: u64,
     max_sessions: usize,
+    /// The sessions of each user ([`UserIndex`]), under a lock of its own.
+    users: users::Users,
 }
 
 /// Settings for a [`MemoryStore`].
@@ -215,6 +218,7 @@ impl MemoryStoreBuilder {
             clock: self.clock,
             sweep_interval_ms: u64::try_from(self.sweep_interval.as_millis()).unwrap_or(u64::MAX),
             max_sessions: max,
+            users: users::Users::default(),
         }
     }
 }
@@ -292,6 +296,7 @@ impl fmt::Debug for MemoryStore {
                 &Duration::from_millis(self.sweep_interval_ms),
             )
             .field("clock", &self.clock)
+            .field("users", &self.users.len())
             .finish()
     }
 }
@@ -382,6 +387,14 @@ impl Store for MemoryStore {
         Ok((0..self.shards.len())
             .map(|i| self.lock(i).sweep(now))
             .sum())
+    }
+
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+
+    fn count(&self) -> Result<Option<u64>, Error> {
+        Ok(Some(self.len() as u64))
     }
 }
 
@@ -478,6 +491,7 @@ mod tests {
             data: Packed::new(&[0]),
             expires_ms,
             deadline_ms: NEVER,
+            owner: None,
         }
     }
 

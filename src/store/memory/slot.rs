@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use super::codec;
 use crate::clock::{from_millis, to_millis};
-use crate::store::Record;
+use crate::store::{Owner, Record};
 use crate::{Data, Error};
 
 /// `expires_ms`/`deadline_ms` value for "not set".
@@ -23,11 +23,13 @@ pub(super) struct Entry {
     pub(super) data: Packed,
     pub(super) expires_ms: u64,
     pub(super) deadline_ms: u64,
+    /// Boxed: most sessions have none, and the slot stays small.
+    pub(super) owner: Option<Box<Owner>>,
 }
 
 /// Session data packing to at most this many bytes lives in the table's slot
 /// itself, which makes the slot 96 bytes with its key.
-pub(super) const INLINE: usize = 46;
+pub(super) const INLINE: usize = 38;
 
 /// A session's data in the packed form of [`codec`]: in the slot when short,
 /// so an update allocates nothing and a lookup in a large store misses the
@@ -113,6 +115,7 @@ impl Entry {
             }),
             expires_ms: record.expires_at.map_or(NEVER, to_millis),
             deadline_ms: record.deadline.map_or(NEVER, to_millis),
+            owner: record.owner.clone().map(Box::new),
         }
     }
 
@@ -129,6 +132,7 @@ impl Entry {
             data,
             expires_at: time(self.expires_ms),
             deadline: time(self.deadline_ms),
+            owner: self.owner.as_deref().cloned(),
         })
     }
 
@@ -148,6 +152,7 @@ impl Entry {
         let (expires_at, deadline) = (time(self.expires_ms), time(self.deadline_ms));
         record.expires_at = expires_at;
         record.deadline = deadline;
+        record.owner = self.owner.as_deref().cloned();
         // A panic in `f` unwinds before the entry is touched.
         if !f(record) {
             // Not stored (too large, expired: rare). What `f` left may be
@@ -164,6 +169,9 @@ impl Entry {
         }
         if record.deadline != deadline {
             self.deadline_ms = record.deadline.map_or(NEVER, to_millis);
+        }
+        if record.owner.as_ref() != self.owner.as_deref() {
+            self.owner = record.owner.take().map(Box::new);
         }
         Ok(())
     }
