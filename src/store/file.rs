@@ -7,8 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::clock::{to_millis, Clock};
-use crate::store::{at_rest, Record, Store};
+use crate::store::{at_rest, Record, Store, UserIndex};
 use crate::{Error, SessionId};
+
+mod users;
 
 /// Hidden folder of lock files, one per shard of records, never deleted (deleting a
 /// lock file that another process has open would let two processes "hold" it).
@@ -58,6 +60,11 @@ const CORRUPT_FILE_AGE: Duration = Duration::from_secs(12 * 60 * 60);
 /// - **no live ID at rest**: no file name or content holds a session ID, so a
 ///   directory listing or a backup hands out no working cookie. A record
 ///   written by an older version under the raw ID's hex is not found;
+/// - **a user's sessions** ([`UserIndex`]): one index file per user in
+///   `.users/`, named by the SHA-256 of the user name and holding only
+///   handles and record names, rewritten as records are and changed under a
+///   lock file of its own (`.users/.locks/`), so concurrent logins in several
+///   processes keep [`max_sessions_per_user`](crate::SessionBuilder::max_sessions_per_user);
 /// - **private**: on Unix the directory is created `0700` and files are `0600`.
 ///
 /// Locks are advisory `flock`-style locks: they hold between processes on one
@@ -358,7 +365,9 @@ impl Store for FileStore {
     /// Deletes every expired session file, every session file that does not
     /// parse and has not been modified for 12 hours (the default absolute
     /// lifetime, judged by the store's clock), and temporary files left for
-    /// more than ten minutes by a writer that crashed. Returns how many
+    /// more than ten minutes by a writer that crashed (in `.users/` too).
+    /// User index entries are left for the [`Session`](crate::Session) to
+    /// prune. Returns how many
     /// session files it deleted (corrupt ones included). Files with other
     /// names are left alone.
     fn purge_expired(&self) -> Result<usize, Error> {
@@ -394,7 +403,33 @@ impl Store for FileStore {
         if removed > 0 {
             sync_dir(&self.dir).map_err(|e| Error::store("deleting expired session files", e))?;
         }
+        self.purge_index_temps();
         Ok(removed)
+    }
+
+    /// The per-user index files in `.users/`, each changed under a file lock
+    /// (see [`UserIndex`]'s implementation below).
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+
+    /// The number of session files: one listing of the directory, opening
+    /// no file, so expired files not yet purged and corrupt ones count too.
+    /// Its cost grows with the directory (a few milliseconds for 10,000
+    /// files): for monitoring, not for every request.
+    fn count(&self) -> Result<Option<u64>, Error> {
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|e| Error::store("listing the session directory", e))?;
+        let mut count = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name.to_str().and_then(at_rest::parse).is_some()
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                count += 1;
+            }
+        }
+        Ok(Some(count))
     }
 }
 
