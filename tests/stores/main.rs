@@ -1,13 +1,14 @@
-//! The stores: the conformance suite against every store, FileStore and
-//! RedisStore beyond it (Redis Cluster and rediss:// with their features),
-//! linearizable histories, several processes sharing one store, and no live
-//! ID kept at rest by the persistent stores.
+//! The stores: the conformance suite against every store, FileStore (and its
+//! index of a user's sessions) and RedisStore beyond it (Redis Cluster and
+//! rediss:// with their features), linearizable histories, several processes
+//! sharing one store, and no live ID kept at rest by the persistent stores.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod conformance;
 mod file_store;
+mod file_user_index;
 mod linearizability;
 mod no_live_id_at_rest;
 mod processes;
