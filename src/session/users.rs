@@ -129,6 +129,31 @@ impl<S: Store> Session<S> {
         self.bind(id, user, Client::default())
     }
 
+    /// [`bind_user`](Session::bind_user), recording the client's `User-Agent`
+    /// and address for a "your devices" page (each cut to 256 bytes, without
+    /// control characters; `None` keeps what was recorded before).
+    ///
+    /// ```
+    /// use http_session::{Headers, Request, Session};
+    /// let session = Session::new();
+    /// let request = Headers::new().with("User-Agent", "Firefox/140");
+    /// let id = session.create(serde_json::json!({}))?;
+    /// let agent = request.header_values("user-agent").next();
+    /// session.bind_user_with(&id, "ana", agent, Some("192.0.2.7"))?;
+    /// let listed = session.sessions_of("ana", None)?;
+    /// assert_eq!(listed[0].user_agent.as_deref(), Some("Firefox/140"));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn bind_user_with(
+        &self,
+        id: &SessionId,
+        user: &str,
+        user_agent: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<bool, Error> {
+        self.bind(id, user, Client::new(user_agent, ip))
+    }
+
     /// The live sessions bound to `user`, most recently seen first. `current`
     /// (the request's session ID, from [`lookup`](Session::lookup)) marks its
     /// session with [`SessionInfo::current`]. Entries of sessions that ended
