@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use http_session::{FileStore, Headers, Record, Session, SessionId, Store};
+use http_session::{CommitOutcome, FileStore, Headers, Record, Session, SessionId, Store};
 use serde_json::json;
 
 const MODE: &str = "HTTP_SESSION_CHILD";
@@ -83,6 +83,8 @@ fn child_process() {
         "updates" => child_updates(&store, &args),
         "crash-writer" => child_crash_writer(&store, &args),
         "share" => child_share(store, &args),
+        "login" => child_login(store, &args),
+        "committer" => child_committer(store, &args),
         other => panic!("unknown child mode {other}"),
     }
 }
@@ -238,6 +240,249 @@ fn redis_store_two_processes_share_sessions() {
     let (store, cleanup) = shared_store();
     let name = format!("redis:{SHARED_URL} {}", cleanup.prefix());
     two_sessions_share(&name, Arc::new(store));
+}
+
+// ---- A user's sessions across processes (FileStore's user index) ----------
+
+/// The cap the login test runs under.
+const CAP: usize = 3;
+
+/// Waits (bounded) until the file `go` exists: the parent's start signal.
+fn wait_for(go: &Path) {
+    let started = Instant::now();
+    while !go.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no go from the parent"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The lines of `child`'s output that start with `tag` (libtest may print
+/// "test child_process ... " on the same line first), until it exits.
+fn tagged(child: &mut Child, tag: &str) -> Vec<String> {
+    let out = BufReader::new(child.stdout.take().unwrap());
+    out.lines()
+        .map_while(Result::ok)
+        .filter_map(|line| line.split_once(tag).map(|(_, rest)| rest.to_owned()))
+        .collect()
+}
+
+fn cookie(id: &SessionId) -> Headers {
+    Headers::new().with("Cookie", &format!("session_id={id}"))
+}
+
+/// args: go file, user, count. Waits for the go, then logs `count` fresh
+/// sessions in as `user` under the cap, printing each ID.
+fn child_login(store: Arc<dyn Store>, args: &[&str]) {
+    let session = Session::builder()
+        .max_sessions_per_user(CAP)
+        .store(store)
+        .build()
+        .unwrap();
+    let count: usize = args[2].parse().unwrap();
+    wait_for(Path::new(args[0]));
+    for _ in 0..count {
+        let id = session.create(json!({})).unwrap();
+        println!("LOGIN {id}");
+        assert!(session.bind_user(&id, args[1]).unwrap(), "bound");
+    }
+}
+
+#[test]
+fn file_store_concurrent_logins_in_4_processes_leave_the_cap() {
+    const PROCESSES: usize = 4;
+    const LOGINS: usize = 6;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sessions");
+    let go = tmp.path().join("go");
+    let session = Session::builder()
+        .max_sessions_per_user(CAP)
+        .store(FileStore::open(&dir).unwrap())
+        .build()
+        .unwrap();
+    let spec = format!("file:{}", dir.display());
+    let args = format!("{} ana {LOGINS}", go.display());
+    let mut children: Vec<Child> = (0..PROCESSES)
+        .map(|_| spawn_child("login", &spec, &args))
+        .collect();
+    std::fs::write(&go, "").unwrap();
+    let mut ids = Vec::new();
+    for child in &mut children {
+        ids.extend(
+            tagged(child, "LOGIN ")
+                .iter()
+                .map(|id| id.parse::<SessionId>().unwrap()),
+        );
+    }
+    children.into_iter().for_each(wait_ok);
+    assert_eq!(ids.len(), PROCESSES * LOGINS);
+
+    let live = ids
+        .iter()
+        .filter(|id| session.get(id).unwrap().is_some())
+        .count();
+    assert_eq!(live, CAP, "live sessions after {} logins", ids.len());
+    assert_eq!(session.sessions_of("ana", None).unwrap().len(), CAP);
+    let index = session.store().user_index().unwrap();
+    assert_eq!(index.entries("ana").unwrap().len(), CAP, "index pruned");
+    assert_eq!(session.store().count().unwrap(), Some(CAP as u64));
+    println!(
+        "{PROCESSES} processes x {LOGINS} concurrent logins of one user, cap {CAP}: {live} live, \
+         {CAP} listed"
+    );
+}
+
+/// args: go file, marker file, the session IDs. Until every session has
+/// ended (bounded): one request per session per round, which bumps a
+/// counter and, every 4th round, regenerates; prints every ID it was handed
+/// (`HELD`). A request that starts once the marker exists (revoke_all has
+/// returned) must find its session gone.
+fn child_committer(store: Arc<dyn Store>, args: &[&str]) {
+    let session = Session::with_store(store);
+    let marker = Path::new(args[1]);
+    let mut ids: Vec<Option<SessionId>> =
+        args[2..].iter().map(|a| Some(a.parse().unwrap())).collect();
+    wait_for(Path::new(args[0]));
+    let started = Instant::now();
+    let (mut commits, mut gone_on_commit) = (0, 0);
+    for round in 0..100_000 {
+        if ids.iter().all(Option::is_none) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "sessions outlived revoke_all"
+        );
+        for slot in &mut ids {
+            let Some(id) = slot.clone() else { continue };
+            let revoked = marker.exists();
+            let request = cookie(&id);
+            let mut handle = session.handle(&request);
+            if handle.id().unwrap().is_none() {
+                *slot = None; // ended: not served
+                continue;
+            }
+            assert!(!revoked, "a revoked session was served");
+            handle
+                .update("n", |n: Option<u64>| n.unwrap_or(0) + 1)
+                .unwrap();
+            if round % 4 == 3 {
+                handle.regenerate().unwrap();
+            }
+            let mut res = Headers::new();
+            match handle.commit(&mut res).unwrap() {
+                CommitOutcome::Saved => {}
+                CommitOutcome::Regenerated => {
+                    let set = res.get("Set-Cookie").unwrap();
+                    let value = set.split(';').next().unwrap();
+                    let new = value.strip_prefix("session_id=").unwrap();
+                    println!("HELD {new}");
+                    *slot = Some(new.parse().unwrap());
+                }
+                CommitOutcome::Gone => {
+                    gone_on_commit += 1;
+                    *slot = None;
+                }
+                other => panic!("unexpected commit outcome {other:?}"),
+            }
+            commits += 1;
+        }
+        if round == 0 {
+            println!("STARTED");
+        }
+    }
+    assert!(
+        ids.iter().all(Option::is_none),
+        "sessions outlived revoke_all"
+    );
+    println!("DONE {commits} {gone_on_commit}");
+}
+
+#[test]
+fn file_store_revoke_all_while_other_processes_commit() {
+    const PROCESSES: usize = 3;
+    const SESSIONS: usize = 3;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sessions");
+    let (go, marker) = (tmp.path().join("go"), tmp.path().join("revoked"));
+    let session = Session::with_store(FileStore::open(&dir).unwrap());
+    let login = || {
+        let id = session.create(json!({})).unwrap();
+        assert!(session.bind_user(&id, "ana").unwrap());
+        id
+    };
+    let kept = login();
+    let spec = format!("file:{}", dir.display());
+    let mut held = Vec::new();
+    let mut children: Vec<Child> = (0..PROCESSES)
+        .map(|_| {
+            let ids: Vec<SessionId> = (0..SESSIONS).map(|_| login()).collect();
+            let list: Vec<&str> = ids.iter().map(SessionId::as_str).collect();
+            held.extend(ids.iter().cloned());
+            let args = format!("{} {} {}", go.display(), marker.display(), list.join(" "));
+            spawn_child("committer", &spec, &args)
+        })
+        .collect();
+    assert_eq!(
+        session.sessions_of("ana", None).unwrap().len(),
+        PROCESSES * SESSIONS + 1
+    );
+    std::fs::write(&go, "").unwrap();
+    // Once every child has committed a round, revoke while they go on.
+    let mut outputs = Vec::new();
+    for child in &mut children {
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut output = Vec::new();
+        for line in lines.by_ref().map_while(Result::ok) {
+            let started = line.contains("STARTED");
+            output.push(line);
+            if started {
+                break;
+            }
+        }
+        outputs.push((output, lines));
+    }
+    let ended = session.revoke_all("ana", Some(&kept)).unwrap();
+    std::fs::write(&marker, "").unwrap();
+    assert!(ended <= PROCESSES * SESSIONS);
+    for (output, lines) in &mut outputs {
+        output.extend(lines.map_while(Result::ok));
+    }
+    children.into_iter().for_each(wait_ok);
+
+    let mut done = Vec::new();
+    for (output, _) in &outputs {
+        for line in output {
+            if let Some((_, id)) = line.split_once("HELD ") {
+                held.push(id.parse().unwrap());
+            }
+            if let Some((_, figures)) = line.split_once("DONE ") {
+                done.push(figures.to_owned());
+            }
+        }
+    }
+    assert_eq!(done.len(), PROCESSES, "every child finished: {outputs:?}");
+    for id in &held {
+        assert_eq!(
+            session.get(id).unwrap(),
+            None,
+            "a revoked session is served"
+        );
+    }
+    let listed = session.sessions_of("ana", Some(&kept)).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].current);
+    assert!(session.get(&kept).unwrap().is_some(), "the exception lives");
+    assert_eq!(session.store().count().unwrap(), Some(1), "no stray record");
+    println!(
+        "revoke_all while {PROCESSES} processes commit to {} sessions (regenerating every 4th \
+         round): {ended} ended by it, {} IDs held in all, none served after; per child \
+         (commits, commits that found it gone): {done:?}",
+        PROCESSES * SESSIONS,
+        held.len()
+    );
 }
 
 // ---- FileStore crash safety ------------------------------------------------
