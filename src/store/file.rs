@@ -415,7 +415,7 @@ impl Store for FileStore {
 
     /// The number of session files: one listing of the directory, opening
     /// no file, so expired files not yet purged and corrupt ones count too.
-    /// Its cost grows with the directory (a few milliseconds for 10,000
+    /// Its cost grows with the directory (tens of milliseconds for 10,000
     /// files): for monitoring, not for every request.
     fn count(&self) -> Result<Option<u64>, Error> {
         let entries = fs::read_dir(&self.dir)

@@ -256,8 +256,14 @@ impl FileStore {
     }
 }
 
-/// See the [module documentation](self) for the files, the locking and what
-/// a crash leaves.
+/// One index file per user in `.users/`, named by the SHA-256 of the user
+/// name and holding one `<handle> <record key>` line per session (no session
+/// ID, no user name), at most 1 MiB. [`swap_entry`](UserIndex::swap_entry)
+/// reads, changes and rewrites it (crash-safely, as a record) under a lock
+/// file of its own in `.users/.locks/`, so it is atomic across threads and
+/// processes; [`entries`](UserIndex::entries) reads without a lock. An index
+/// that does not parse is an [`Error::CorruptRecord`] naming the file to
+/// delete.
 impl UserIndex for FileStore {
     fn entries(&self, user: &str) -> Result<Vec<IndexEntry>, Error> {
         self.index_file(user).read()
