@@ -265,6 +265,34 @@ fn a_corrupt_index_is_an_error_that_says_what_to_do() {
     assert_eq!(session.sessions_of("ana", None).unwrap().len(), 1);
 }
 
+/// 10,699 entries (98 bytes each) fit in the 1 MiB bound: such an index is
+/// read, but a bind that would grow it past the bound is refused, saying what
+/// to do.
+#[test]
+fn a_full_index_refuses_one_more_entry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let session = session_in(tmp.path());
+    let first = session.create(json!({})).unwrap();
+    assert!(session.bind_user(&first, "ana").unwrap());
+    let index = index_of(tmp.path(), ANA_HASH);
+    let mut text = String::new();
+    for _ in 0..10_699 {
+        let handle = http_session::store::RevocationHandle::generate();
+        let key = RecordKey::of(&SessionId::generate()).to_hex();
+        text.push_str(&format!("{handle} {key}\n"));
+    }
+    assert!(text.len() <= 1 << 20);
+    fs::write(&index, &text).unwrap();
+    let store = session.store().user_index().unwrap();
+    assert_eq!(store.entries("ana").unwrap().len(), 10_699);
+
+    let one_more = session.create(json!({})).unwrap();
+    let err = session.bind_user(&one_more, "ana").unwrap_err();
+    assert!(matches!(err, Error::Store { .. }), "{err}");
+    assert!(err.to_string().contains("max_sessions_per_user"), "{err}");
+    assert_eq!(fs::read_to_string(&index).unwrap(), text, "unchanged");
+}
+
 #[test]
 fn a_directory_in_place_of_an_index_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
