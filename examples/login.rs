@@ -273,8 +273,9 @@ fn profile(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
             escape(data.get("role").and_then(Value::as_str).unwrap_or("")),
         ),
         None => "<p id=\"status\">unauthenticated</p>\n<p><a href=\"/\">Log in</a></p>\n\
-                 <p class=\"hint\">Logged in but see this? Your client refused the Secure cookie \
-                 over plain HTTP: restart with <code>cargo run --example login -- --insecure-http</code>.</p>"
+                 <p class=\"hint\">Logged in but see this? Either this device was logged out from \
+                 another one (its devices page), or your client refused the Secure cookie over plain \
+                 HTTP: then restart with <code>cargo run --example login -- --insecure-http</code>.</p>"
             .to_owned(),
     };
     let body = format!(
@@ -493,7 +494,7 @@ fn html(status: u16, title: &str, body: &str) -> Page {
          .note,.hint{{color:#555;font-size:.9em}}pre{{background:#f4f4f4;padding:.5em}}\
          form{{display:inline-block;margin-right:1em}}table{{border-collapse:collapse;margin:1em 0;font-size:.9em}}\
          th,td{{text-align:left;vertical-align:top;padding:.4em .6em;border-bottom:1px solid #ddd}}\
-         tr.current{{background:#eef6ff}}td.agent{{word-break:break-word}}</style></head>\n\
+         tr.current{{background:#eef6ff}}td.agent{{word-break:break-word}}td button{{white-space:nowrap}}</style></head>\n\
          <body><h1>{title}</h1>\n{body}\n</body></html>\n"
     );
     page(status, "text/html; charset=utf-8", page_text)
