@@ -40,12 +40,18 @@ use std::time::{Duration, SystemTime};
 
 use http_session::cookie::CookieOptions;
 use http_session::store::RevocationHandle;
-use http_session::{Error, Request as _, Response as _, Session, SessionId, SessionInfo};
+use http_session::{
+    Error, Request as _, Response as _, Session, SessionEvent, SessionId, SessionInfo,
+};
 use serde_json::{json, Value};
 use support::{escape, field, parse_form};
 use tiny_http::{Method, Response, Server};
 
 type Page = Response<std::io::Cursor<Vec<u8>>>;
+
+/// Most sessions one user may hold: a sixth login ends the least recently
+/// seen.
+const MAX_DEVICES: usize = 5;
 
 /// The longest form body read, in bytes.
 const MAX_FORM: usize = 4 * 1024;
@@ -113,6 +119,10 @@ impl App {
         let options = CookieOptions::default().secure(!insecure_http); // HttpOnly, SameSite=Lax by default
         let session = Session::builder()
             .cookie_options(options)
+            .max_sessions_per_user(MAX_DEVICES)
+            // One line per session event, so you see what happens: never an
+            // ID, only the user and the session's revocation handle.
+            .on_event(|event: &SessionEvent| eprintln!("session: {event}"))
             .build()
             .unwrap_or_else(|e| panic!("the example's settings are valid: {e}"));
         App {

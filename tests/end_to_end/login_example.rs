@@ -5,7 +5,7 @@ use crate::common::web;
 
 use std::process::Command;
 
-use web::{example, follow, login_flow, start_example, Answer, Client};
+use web::{example, follow, login_flow, start_example, start_example_with_stderr, Answer, Client};
 
 fn origin(url: &str) -> &str {
     url.trim_end_matches('/')
@@ -260,4 +260,40 @@ fn a_garbage_handle_is_refused_and_another_users_handle_ends_nothing() {
     let tried = anonymous.post(&at("/devices/revoke-others"), &[]);
     assert_eq!(tried.status, 401, "{tried:?}");
     assert_eq!(logged_in_as(&bob, origin).as_deref(), Some("bob"));
+}
+
+#[test]
+fn the_login_example_prints_each_session_event_to_stderr_without_an_id() {
+    let (_server, url, stderr) = start_example_with_stderr("login", &[]);
+    let origin = origin(&url);
+    let (a, b) = (Client::new(), Client::new());
+    let mut cookies = vec![log_in(&a, origin, "ana"), log_in(&b, origin, "ana")];
+    // A privilege change regenerates A's session, keeping its user.
+    let role = a.post(&format!("{origin}/update-role"), &[]);
+    assert_eq!(role.status, 303, "{role:?}");
+    cookies.push(a.session_cookie().expect("a cookie"));
+    let other = a.post(&format!("{origin}/devices/revoke-others"), &[]);
+    assert_eq!(other.status, 303, "{other:?}");
+    let text = stderr.wait_for("session: revoked");
+    for line in [
+        "session: created",
+        "session: regenerated (user \"ana\")",
+        "session: bound to user \"ana\"",
+        "session: revoked",
+    ] {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
+    // B's next request: its cookie leads nowhere, reported as a rejection.
+    assert_eq!(logged_in_as(&b, origin), None);
+    let text = stderr.wait_for("session: rejected");
+    assert!(
+        text.contains("session: rejected: unknown or expired session ID"),
+        "{text}"
+    );
+    for cookie in &cookies {
+        assert!(
+            !text.contains(cookie.as_str()),
+            "a cookie value on stderr:\n{text}"
+        );
+    }
 }
