@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::event::SessionEvent;
 use crate::session::{check_user, done_quietly, Changes, Client, Found, Renewal};
 use crate::{Data, Error, MemoryStore, Request, Response, Session, SessionId, Store};
 
@@ -475,6 +476,12 @@ impl<S: Store> SessionHandle<'_, S> {
     /// see the [life cycle](SessionHandle). On an error the response gets no
     /// header, and the store is as it was, or as far as the write got.
     pub fn commit(self, res: &mut impl Response) -> Result<CommitOutcome, Error> {
+        let session = self.session;
+        session.observe("commit", self.write(res))
+    }
+
+    /// [`commit`](Self::commit)'s work.
+    fn write(self, res: &mut impl Response) -> Result<CommitOutcome, Error> {
         let SessionHandle {
             session,
             state,
@@ -493,6 +500,7 @@ impl<S: Store> SessionHandle<'_, S> {
         };
         if let Some(ended) = &destroyed {
             session.store().delete(ended)?;
+            session.emit(|| SessionEvent::Destroyed);
         }
         let (outcome, live) = match loaded.id {
             Some(id) if regenerate => {
@@ -530,7 +538,7 @@ impl<S: Store> SessionHandle<'_, S> {
             }
             Some(id) => (CommitOutcome::Unchanged, Some(id)),
             None if !loaded.data.is_empty() || bind.is_some() => {
-                let id = session.create(loaded.data)?;
+                let id = session.create_data(loaded.data)?;
                 session.set_cookie(res, &id)?;
                 (CommitOutcome::Created, Some(id))
             }
@@ -589,7 +597,7 @@ impl<S: Store> SessionHandle<'_, S> {
 /// (cookie tossing): the commit then clears the cookie.
 fn load<S: Store>(session: &Session<S>, candidates: &[SessionId]) -> Result<Loaded, Error> {
     let now = session.clock().now();
-    let found = session.find_among(candidates.iter().cloned(), now)?;
+    let found = session.observe("load", session.find_among(candidates.iter().cloned(), now))?;
     let tossed = matches!(found, Found::Several);
     Ok(match found {
         Found::One(id, record) => Loaded {

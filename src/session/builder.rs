@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::Session;
 use crate::cookie::{self, CookieOptions};
+use crate::event::{EventHook, SessionEvent};
 use crate::rejection::{Rejection, RejectionHook};
 use crate::{Clock, Error, MemoryStore, SessionId, Store};
 
@@ -62,6 +63,7 @@ pub(super) struct Config {
     pub(super) max_data_size: usize,
     pub(super) clock: Clock,
     pub(super) on_rejection: RejectionHook,
+    pub(super) on_event: EventHook,
     /// Most sessions one user may hold; binding one more ends the least
     /// recently seen.
     pub(super) max_sessions_per_user: Option<usize>,
@@ -78,6 +80,7 @@ impl Default for Config {
             max_data_size: DEFAULT_MAX_DATA_SIZE,
             clock: Clock::system(),
             on_rejection: RejectionHook::default(),
+            on_event: EventHook::default(),
             max_sessions_per_user: None,
         }
     }
@@ -95,6 +98,7 @@ impl fmt::Debug for Config {
             .field("max_data_size", &self.max_data_size)
             .field("clock", &self.clock)
             .field("on_rejection", &self.on_rejection)
+            .field("on_event", &self.on_event)
             .field("max_sessions_per_user", &self.max_sessions_per_user)
             .finish()
     }
@@ -244,6 +248,28 @@ impl<S: Store> SessionBuilder<S> {
         hook: impl Fn(Rejection) + Send + Sync + UnwindSafe + RefUnwindSafe + 'static,
     ) -> Self {
         self.config.on_rejection = RejectionHook::new(hook);
+        self
+    }
+
+    /// Calls `hook` for each [`SessionEvent`]: created, regenerated, bound to
+    /// a user, destroyed, revoked, expired on read, rejected (the reports of
+    /// [`on_rejection`](Self::on_rejection), too) and store errors. Events
+    /// never carry a session ID, only a user and a revocation handle. The hook
+    /// runs on the request's thread after the store acted: keep it quick (log
+    /// a line, bump a counter). Default: none.
+    ///
+    /// ```
+    /// use http_session::{Session, SessionEvent};
+    /// let session = Session::builder()
+    ///     .on_event(|event: &SessionEvent| eprintln!("session: {event}"))
+    ///     .build()?;
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn on_event(
+        mut self,
+        hook: impl Fn(&SessionEvent) + Send + Sync + UnwindSafe + RefUnwindSafe + 'static,
+    ) -> Self {
+        self.config.on_event = EventHook::new(hook);
         self
     }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cookie::{self, CookieOptions, MAX_COOKIE_LIFETIME};
+use crate::event::SessionEvent;
 use crate::rejection::Rejection;
 use crate::store::Owner;
 use crate::{Clock, Data, Error, MemoryStore, Record, Request, Response, SessionId, Store};
@@ -146,11 +147,21 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn create(&self, data: impl Serialize) -> Result<SessionId, Error> {
-        let data = to_object(&data)?;
+        self.observe(
+            "create",
+            to_object(&data).and_then(|data| self.create_data(data)),
+        )
+    }
+
+    /// [`create`](Session::create) of data already a JSON object: the
+    /// handle's commit creates through here.
+    pub(crate) fn create_data(&self, data: Data) -> Result<SessionId, Error> {
         self.check_data(&data)?;
         let now = self.config.clock.now();
         let record = self.new_record(data, now, None)?;
-        self.insert_new(record)
+        let id = self.insert_new(record)?;
+        self.emit(|| SessionEvent::Created);
+        Ok(id)
     }
 
     /// The data of session `id`, or `None` if it is unknown or expired (and
@@ -166,15 +177,20 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn get(&self, id: &SessionId) -> Result<Option<Data>, Error> {
-        let now = self.config.clock.now();
-        let found = match self.fetch(id, now)? {
-            Some(record) => self.renew(id, record, now)?,
-            None => None,
-        };
-        if found.is_none() {
-            self.reject_unknown(id);
-        }
-        Ok(found.map(|(record, _)| record.data))
+        self.observe(
+            "get",
+            (|| {
+                let now = self.config.clock.now();
+                let found = match self.fetch(id, now)? {
+                    Some(record) => self.renew(id, record, now)?,
+                    None => None,
+                };
+                if found.is_none() {
+                    self.reject_unknown(id);
+                }
+                Ok(found.map(|(record, _)| record.data))
+            })(),
+        )
     }
 
     /// Merges `data` (a JSON object) into session `id`, key by key, and rolls its
@@ -192,13 +208,18 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn update(&self, id: &SessionId, data: impl Serialize) -> Result<bool, Error> {
-        let patch = to_object(&data)?;
-        self.check_data(&patch)?;
-        let modified = self.modify(id, Renewal::Always, &mut |data| {
-            merge(data, &patch);
-            Ok(())
-        })?;
-        Ok(self.done(id, modified)?.is_some())
+        self.observe(
+            "update",
+            (|| {
+                let patch = to_object(&data)?;
+                self.check_data(&patch)?;
+                let modified = self.modify(id, Renewal::Always, &mut |data| {
+                    merge(data, &patch);
+                    Ok(())
+                })?;
+                Ok(self.done(id, modified)?.is_some())
+            })(),
+        )
     }
 
     /// Changes session `id`'s data in place with `f`, atomically, and rolls its
@@ -230,8 +251,13 @@ impl<S: Store> Session<S> {
         id: &SessionId,
         mut f: impl FnMut(&mut Data) -> T,
     ) -> Result<Option<T>, Error> {
-        let modified = self.modify(id, Renewal::Always, &mut |data| Ok(f(data)))?;
-        Ok(self.done(id, modified)?.map(|(value, _)| value))
+        self.observe(
+            "update_with",
+            (|| {
+                let modified = self.modify(id, Renewal::Always, &mut |data| Ok(f(data)))?;
+                Ok(self.done(id, modified)?.map(|(value, _)| value))
+            })(),
+        )
     }
 
     /// Deletes session `id` from the store and adds a `Set-Cookie` header that
@@ -258,9 +284,15 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn delete(&self, id: &SessionId, res: &mut impl Response) -> Result<(), Error> {
-        self.store.delete(id)?;
-        self.clear_cookie(res);
-        Ok(())
+        self.observe(
+            "delete",
+            (|| {
+                self.store.delete(id)?;
+                self.emit(|| SessionEvent::Destroyed);
+                self.clear_cookie(res);
+                Ok(())
+            })(),
+        )
     }
 
     /// Adds a `Set-Cookie` header that clears the session cookie (same `Path`
@@ -373,11 +405,18 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn lookup(&self, req: &impl Request) -> Result<Option<(SessionId, Data)>, Error> {
-        let now = self.config.clock.now();
-        match self.find(req, now)? {
-            Found::One(id, record) => Ok(self.renew(&id, record, now)?.map(|(r, _)| (id, r.data))),
-            Found::None | Found::Several => Ok(None),
-        }
+        self.observe(
+            "lookup",
+            (|| {
+                let now = self.config.clock.now();
+                match self.find(req, now)? {
+                    Found::One(id, record) => {
+                        Ok(self.renew(&id, record, now)?.map(|(r, _)| (id, r.data)))
+                    }
+                    Found::None | Found::Several => Ok(None),
+                }
+            })(),
+        )
     }
 
     /// The first well-formed session ID in the request's cookies, without asking
@@ -430,12 +469,17 @@ impl<S: Store> Session<S> {
         id: &SessionId,
         res: &mut impl Response,
     ) -> Result<Option<SessionId>, Error> {
-        let moved = self.move_to_fresh_id(id, None)?;
-        match &moved {
-            Some(new_id) => self.set_cookie(res, new_id)?,
-            None => self.reject_unknown(id),
-        }
-        Ok(moved)
+        self.observe(
+            "regenerate",
+            (|| {
+                let moved = self.move_to_fresh_id(id, None)?;
+                match &moved {
+                    Some(new_id) => self.set_cookie(res, new_id)?,
+                    None => self.reject_unknown(id),
+                }
+                Ok(moved)
+            })(),
+        )
     }
 
     /// Rolls session `id`'s idle timeout forward without changing its data;
@@ -449,8 +493,13 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn touch(&self, id: &SessionId) -> Result<bool, Error> {
-        let modified = self.modify(id, Renewal::Only, &mut |_| Ok(()))?;
-        Ok(self.done(id, modified)?.is_some())
+        self.observe(
+            "touch",
+            (|| {
+                let modified = self.modify(id, Renewal::Only, &mut |_| Ok(()))?;
+                Ok(self.done(id, modified)?.is_some())
+            })(),
+        )
     }
 
     /// The store.
@@ -505,14 +554,41 @@ impl<S: Store> Session<S> {
             }
         }
         if malformed {
-            self.config.on_rejection.report(Rejection::MalformedCookie);
+            self.report_rejection(Rejection::MalformedCookie);
         }
         ids.into_iter().flatten()
     }
 
+    /// Reports a rejection to both hooks.
+    fn report_rejection(&self, rejection: Rejection) {
+        self.config.on_rejection.report(rejection);
+        self.emit(|| SessionEvent::Rejected(rejection));
+    }
+
+    /// Reports the event `make` builds to the event hook, if there is one.
+    pub(crate) fn emit(&self, make: impl FnOnce() -> SessionEvent) {
+        self.config.on_event.report(make);
+    }
+
+    /// Passes `result` through, reporting a store failure in it as a
+    /// [`SessionEvent::StoreError`] of `operation`.
+    pub(crate) fn observe<T>(
+        &self,
+        operation: &'static str,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        if let Err(e @ (Error::Store { .. } | Error::CorruptRecord { .. })) = &result {
+            self.emit(|| SessionEvent::StoreError {
+                operation,
+                message: e.to_string(),
+            });
+        }
+        result
+    }
+
     /// Reports a well-formed ID that named no live session.
     pub(crate) fn reject_unknown(&self, id: &SessionId) {
-        self.config.on_rejection.report(Rejection::unknown(id));
+        self.report_rejection(Rejection::unknown(id));
     }
 
     /// The values of every cookie named like the session's, in order.
@@ -547,7 +623,7 @@ impl<S: Store> Session<S> {
             }
         }
         if matches!(found, Found::Several) {
-            self.config.on_rejection.report(Rejection::SeveralKnownIds);
+            self.report_rejection(Rejection::SeveralKnownIds);
         }
         Ok(found)
     }
@@ -594,6 +670,7 @@ impl<S: Store> Session<S> {
     /// "no session" either way, and a failure here changes nothing for it.
     fn forget_expired(&self, id: &SessionId) {
         let _ = self.store.delete(id);
+        self.emit(|| SessionEvent::ExpiredOnRead);
     }
 
     /// The one write path of an existing session: every change to a stored
@@ -734,12 +811,15 @@ impl<S: Store> Session<S> {
         });
         let owner = record.owner.clone();
         let new_id = self.insert_new(record)?;
-        if let Some(owner) = owner.filter(|_| self.store.user_index().is_some()) {
+        if let Some(owner) = owner.as_ref().filter(|_| self.store.user_index().is_some()) {
             // Revoked while it moved: it does not go on.
-            if !self.rebind(&owner, id, &new_id)? {
+            if !self.rebind(owner, id, &new_id)? {
                 return Ok(None);
             }
         }
+        self.emit(|| SessionEvent::Regenerated {
+            user: owner.map(|owner| owner.user),
+        });
         Ok(Some(new_id))
     }
 

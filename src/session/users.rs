@@ -21,6 +21,7 @@
 use std::time::SystemTime;
 
 use super::Session;
+use crate::event::SessionEvent;
 use crate::store::{IndexEntry, Owner, RecordKey, RevocationHandle, UserIndex, UserIndexOf};
 use crate::{Error, Record, SessionId, Store};
 
@@ -126,7 +127,35 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn bind_user(&self, id: &SessionId, user: &str) -> Result<bool, Error> {
-        self.bind(id, user, Client::default())
+        self.observe("bind_user", self.bind(id, user, Client::default()))
+    }
+
+    /// [`bind_user`](Session::bind_user), recording the client's `User-Agent`
+    /// and address for a "your devices" page (each cut to 256 bytes, without
+    /// control characters; `None` keeps what was recorded before).
+    ///
+    /// ```
+    /// use http_session::{Headers, Request, Session};
+    /// let session = Session::new();
+    /// let request = Headers::new().with("User-Agent", "Firefox/140");
+    /// let id = session.create(serde_json::json!({}))?;
+    /// let agent = request.header_values("user-agent").next();
+    /// session.bind_user_with(&id, "ana", agent, Some("192.0.2.7"))?;
+    /// let listed = session.sessions_of("ana", None)?;
+    /// assert_eq!(listed[0].user_agent.as_deref(), Some("Firefox/140"));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn bind_user_with(
+        &self,
+        id: &SessionId,
+        user: &str,
+        user_agent: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<bool, Error> {
+        self.observe(
+            "bind_user",
+            self.bind(id, user, Client::new(user_agent, ip)),
+        )
     }
 
     /// The live sessions bound to `user`, most recently seen first. `current`
@@ -153,26 +182,35 @@ impl<S: Store> Session<S> {
         user: &str,
         current: Option<&SessionId>,
     ) -> Result<Vec<SessionInfo>, Error> {
-        check_user(user)?;
-        let index = self.store.index()?;
-        let current = current.map(RecordKey::of);
-        let mut listed: Vec<SessionInfo> = self
-            .live_entries(index, user)?
-            .into_iter()
-            .map(|(entry, record, owner)| SessionInfo {
-                handle: entry.handle,
-                created_at: owner.created_at,
-                last_seen: owner.last_seen,
-                expires_at: record.expires_at,
-                user_agent: owner.user_agent,
-                ip: owner.ip,
-                current: current == Some(entry.key),
-            })
-            .collect();
-        listed.sort_by(|a, b| {
-            (b.last_seen, b.created_at, b.handle).cmp(&(a.last_seen, a.created_at, a.handle))
-        });
-        Ok(listed)
+        self.observe(
+            "sessions_of",
+            (|| {
+                check_user(user)?;
+                let index = self.store.index()?;
+                let current = current.map(RecordKey::of);
+                let mut listed: Vec<SessionInfo> = self
+                    .live_entries(index, user)?
+                    .into_iter()
+                    .map(|(entry, record, owner)| SessionInfo {
+                        handle: entry.handle,
+                        created_at: owner.created_at,
+                        last_seen: owner.last_seen,
+                        expires_at: record.expires_at,
+                        user_agent: owner.user_agent,
+                        ip: owner.ip,
+                        current: current == Some(entry.key),
+                    })
+                    .collect();
+                listed.sort_by(|a, b| {
+                    (b.last_seen, b.created_at, b.handle).cmp(&(
+                        a.last_seen,
+                        a.created_at,
+                        a.handle,
+                    ))
+                });
+                Ok(listed)
+            })(),
+        )
     }
 
     /// Ends `user`'s session named by `handle` (from
@@ -194,16 +232,21 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn revoke(&self, user: &str, handle: &RevocationHandle) -> Result<bool, Error> {
-        check_user(user)?;
-        let index = self.store.index()?;
-        let entry = index
-            .entries(user)?
-            .into_iter()
-            .find(|entry| entry.handle == *handle);
-        match entry {
-            Some(entry) => self.end_entry(index, user, entry),
-            None => Ok(false),
-        }
+        self.observe(
+            "revoke",
+            (|| {
+                check_user(user)?;
+                let index = self.store.index()?;
+                let entry = index
+                    .entries(user)?
+                    .into_iter()
+                    .find(|entry| entry.handle == *handle);
+                match entry {
+                    Some(entry) => self.end_entry(index, user, entry),
+                    None => Ok(false),
+                }
+            })(),
+        )
     }
 
     /// Ends every session of `user` but `except` (the request's own, for "log
@@ -235,26 +278,31 @@ impl<S: Store> Session<S> {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn revoke_all(&self, user: &str, except: Option<&SessionId>) -> Result<usize, Error> {
-        check_user(user)?;
-        let index = self.store.index()?;
-        // The session kept is known by its handle: a regeneration of it
-        // meanwhile moves its key, not its handle.
-        let kept = match except {
-            Some(id) => self
-                .store
-                .get(id)?
-                .and_then(|record| record.owner)
-                .filter(|owner| owner.user == user)
-                .map(|owner| owner.handle),
-            None => None,
-        };
-        let mut ended = 0;
-        for entry in index.entries(user)? {
-            if Some(entry.handle) != kept && self.end_entry(index, user, entry)? {
-                ended += 1;
-            }
-        }
-        Ok(ended)
+        self.observe(
+            "revoke_all",
+            (|| {
+                check_user(user)?;
+                let index = self.store.index()?;
+                // The session kept is known by its handle: a regeneration of it
+                // meanwhile moves its key, not its handle.
+                let kept = match except {
+                    Some(id) => self
+                        .store
+                        .get(id)?
+                        .and_then(|record| record.owner)
+                        .filter(|owner| owner.user == user)
+                        .map(|owner| owner.handle),
+                    None => None,
+                };
+                let mut ended = 0;
+                for entry in index.entries(user)? {
+                    if Some(entry.handle) != kept && self.end_entry(index, user, entry)? {
+                        ended += 1;
+                    }
+                }
+                Ok(ended)
+            })(),
+        )
     }
 
     /// Binds `id` to `user` with `client`'s details; see
@@ -312,9 +360,14 @@ impl<S: Store> Session<S> {
             owner = None;
         }
         if owner.is_some() {
-            if let Some(cap) = self.config.max_sessions_per_user {
-                self.enforce_cap(index, user, cap)?;
-            }
+            self.emit(|| SessionEvent::Bound {
+                user: user.to_owned(),
+                handle,
+            });
+            // Always: it prunes entries of ended sessions too, which keeps
+            // the index bounded by logins and listings.
+            let cap = self.config.max_sessions_per_user.unwrap_or(usize::MAX);
+            self.enforce_cap(index, user, cap)?;
         }
         Ok(bound)
     }
@@ -389,6 +442,12 @@ impl<S: Store> Session<S> {
             ended |= index.record(user, &entry.key)?.is_some();
             index.remove_record(user, &entry.key)?;
             if index.swap_entry(user, &entry.handle, Some(&entry.key), None)? {
+                if ended {
+                    self.emit(|| SessionEvent::Revoked {
+                        user: user.to_owned(),
+                        handle: entry.handle,
+                    });
+                }
                 return Ok(ended);
             }
             match index
@@ -397,7 +456,10 @@ impl<S: Store> Session<S> {
                 .find(|moved| moved.handle == entry.handle)
             {
                 Some(moved) => entry = moved,
-                None => return Ok(ended), // removed by a concurrent revoke
+                None => {
+                    // Removed by a concurrent revoke, which reports it.
+                    return Ok(ended);
+                }
             }
         }
         Err(Error::store(

@@ -8,6 +8,48 @@ use crate::common::raw::{self, RawResponse};
 use http_session::{Error, Session};
 use web::Client;
 
+/// The README's "Managing a user's sessions" snippet, as printed there.
+#[test]
+fn the_readme_user_sessions_snippet_runs() -> Result<(), Error> {
+    use http_session::Headers;
+
+    let session = Session::builder()
+        .max_sessions_per_user(5) // a sixth login ends the least recently seen
+        .build()?;
+
+    // POST /login: regenerate, then bind (the handle does both on commit).
+    let request = Headers::new().with("User-Agent", "Firefox/140");
+    let mut handle = session.handle(&request);
+    handle.insert("user", "ana")?;
+    handle.regenerate()?;
+    handle.set_user("ana")?;
+    handle.set_client(request.get("User-Agent"), Some("192.0.2.7"));
+    handle.commit(&mut Headers::new())?;
+
+    // GET /devices: the user's sessions, most recently seen first.
+    for device in session.sessions_of("ana", None)? {
+        println!(
+            "{:?} from {:?}, last seen {:?}, revoke with {}",
+            device.user_agent, device.ip, device.last_seen, device.handle
+        );
+    }
+
+    // What the comments say.
+    let listed = session.sessions_of("ana", None)?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].user_agent.as_deref(), Some("Firefox/140"));
+
+    // POST /devices/revoke: end one (a handle of another user's does nothing).
+    let handle = session.sessions_of("ana", None)?[0].handle;
+    session.revoke("ana", &handle)?;
+    // POST /devices/revoke-others: all but the request's own session.
+    session.revoke_all("ana", None)?;
+
+    assert!(session.sessions_of("ana", None)?.is_empty());
+    assert_eq!(session.store().len(), 0);
+    Ok(())
+}
+
 /// The README's quick start, as printed there (the seed's calls).
 #[test]
 fn the_readme_quick_start_runs() -> Result<(), Error> {

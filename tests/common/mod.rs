@@ -14,6 +14,8 @@ pub mod raw;
 pub mod redis_server;
 pub mod stores;
 pub mod suite;
+/// The conformance suite's user-index section.
+pub mod user_suite;
 /// A cookie-keeping HTTP client, example programs, the login flow.
 pub mod web;
 /// A store that logs what was written under which ID.

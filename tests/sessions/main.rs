@@ -6,6 +6,7 @@
 mod common;
 
 mod error_messages;
+mod events;
 mod id_api;
 mod readable_records;
 mod update_with;

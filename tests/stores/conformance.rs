@@ -6,6 +6,7 @@
 
 use crate::common;
 use crate::conformance;
+use crate::user_index_conformance;
 
 conformance!(memory, common::stores::memory);
 conformance!(file, common::stores::file);
@@ -18,3 +19,6 @@ conformance!(
 );
 #[cfg(feature = "redis")]
 conformance!(redis, common::stores::redis);
+
+// The user-index section, on every store that keeps an index.
+user_index_conformance!(memory_user_index, common::stores::memory);
