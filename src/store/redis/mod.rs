@@ -86,7 +86,7 @@ return value
 ///   field a revocation handle mapped to a record's key. Every change is one
 ///   script on that hash alone, so it works on Redis Cluster too. The hash is
 ///   deleted with its last field, and the [`Session`](crate::Session) prunes
-///   the fields of ended sessions when it lists or revokes them. It has no
+///   the fields of ended sessions at each login, listing and revoke. It has no
 ///   time to live of its own: each record's lifetime grows whenever its idle
 ///   timeout rolls forward, with no bound the store knows, and an index that
 ///   expired before one of its records would let

@@ -26,20 +26,21 @@
 //!   version with scripting, not only those with newer hash commands;
 //! - [`record`](UserIndex::record) and
 //!   [`remove_record`](UserIndex::remove_record): `GET` and `DEL` of the
-//!   record, with the liveness rules of [`Store::get`].
+//!   record, with the liveness rules of [`Store::get`](crate::Store::get).
 //!
 //! **Lifetime of a hash.** Removing a hash's last field deletes it (Redis
 //! deletes empty hashes by itself), and the [`Session`](crate::Session)
-//! prunes the fields of ended sessions whenever it lists the user's sessions,
-//! revokes them or enforces the per-user cap. The hash has no time to live
+//! prunes the fields of ended sessions whenever the user logs in (binds a
+//! session), lists or revokes their sessions. The hash has no time to live
 //! of its own: a sound one would have to outlast every record it points to,
 //! and a record's lifetime grows each time its idle timeout rolls forward,
 //! in a write to the record alone (another slot on a cluster), with no upper
 //! bound this store knows (the absolute lifetime is the
 //! [`Session`](crate::Session)'s setting, and a record may have no expiry).
 //! A hash that expired early would let [`revoke_all`] miss a live session;
-//! one that stays holds only the fields of the user's sessions since their
-//! last listing or revoke, about 100 bytes each.
+//! one that stays holds only the fields of the sessions the user had at
+//! their last login, listing or revoke, about 100 bytes each: a user who
+//! never comes back leaves one small hash.
 //!
 //! **Faults.** The swap is never retried on a fresh connection after the old
 //! one died (as the store's compare-and-set of a record): the script may have
@@ -70,9 +71,10 @@ use crate::{Error, SessionId};
 const INDEX_INFIX: &str = "user:";
 
 /// Compare-and-swap of one field of a user's index hash.
-/// KEYS[1]: the hash. ARGV[1]: the handle (the field); ARGV[2]: the record
-/// key expected there (`''`: the field must be absent); ARGV[3]: the record
-/// key to put there (`''`: remove the field). Returns 1 if swapped, else 0.
+/// `KEYS[1]`: the hash. `ARGV[1]`: the handle (the field); `ARGV[2]`: the
+/// record key expected there (`''`: the field must be absent); `ARGV[3]`: the
+/// record key to put there (`''`: remove the field). Returns 1 if swapped,
+/// else 0.
 /// One key, so it runs on Redis Cluster too; removing the last field deletes
 /// the hash.
 pub(super) const SWAP_ENTRY_SCRIPT: &str = r"
