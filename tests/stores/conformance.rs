@@ -22,3 +22,5 @@ conformance!(redis, common::stores::redis);
 
 // The user-index section, on every store that keeps an index.
 user_index_conformance!(memory_user_index, common::stores::memory);
+#[cfg(feature = "redis")]
+user_index_conformance!(redis_user_index, common::stores::redis);
