@@ -893,3 +893,71 @@ fn redis_killed_during_revoke_all_fails_it_cleanly() {
         assert_eq!(session.get(id).unwrap(), None);
     }
 }
+
+/// The swap script is never retried on a fresh connection (it may have run
+/// before the old one died), yet a restart under idle pooled connections
+/// does not fail a bind or a revoke: each first reads through `run`, which
+/// retries once and clears out the dead connections before the swap.
+#[test]
+fn a_restart_under_idle_connections_fails_no_bind_nor_revoke() {
+    use http_session::Session;
+    let mut server = PrivateRedis::start();
+    let session = Session::with_store(fault_store(&server));
+    let fill_pool = |session: &Session<RedisStore>| {
+        thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for n in 0..20 {
+                        session
+                            .store()
+                            .set(&SessionId::generate(), record(n))
+                            .unwrap();
+                    }
+                });
+            }
+        })
+    };
+    // A session Redis still holds after the restart (written again by hand:
+    // this Redis keeps nothing on disk).
+    let id = SessionId::generate();
+    let value = Record::expiring(record(1).data, SystemTime::now() + Duration::from_secs(600))
+        .encode()
+        .unwrap();
+    fill_pool(&session);
+    server.kill();
+    server.restart();
+    let _: () = redis::cmd("SET")
+        .arg(session.store().key_of(&id))
+        .arg(&value)
+        .query(&mut connect(&server.url()))
+        .unwrap();
+    assert!(session.bind_user(&id, "erin").unwrap());
+    let listed = session.sessions_of("erin", None).unwrap();
+    assert_eq!(listed.len(), 1);
+
+    // Both the record and the index held after a restart (copied back by
+    // hand): revoke_all ends the session.
+    let bound = redis::cmd("GET")
+        .arg(session.store().key_of(&id))
+        .query::<Vec<u8>>(&mut connect(&server.url()))
+        .unwrap();
+    let index = format!("session:user:{}", sha256_hex("erin"));
+    fill_pool(&session);
+    server.kill();
+    server.restart();
+    let mut conn = connect(&server.url());
+    let _: () = redis::cmd("SET")
+        .arg(session.store().key_of(&id))
+        .arg(&bound)
+        .query(&mut conn)
+        .unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(&index)
+        .arg(listed[0].handle.to_string())
+        .arg(common::fuzz_checks::hashed_name(&id))
+        .query(&mut conn)
+        .unwrap();
+    assert_eq!(session.revoke_all("erin", None).unwrap(), 1);
+    assert_eq!(session.get(&id).unwrap(), None);
+    assert!(session.sessions_of("erin", None).unwrap().is_empty());
+}
