@@ -14,6 +14,14 @@
 //! | `GET /profile` | authenticated or not, and a visit counter | `handle`, `SessionHandle::{update, data, commit}` |
 //! | `POST /update-role` | makes the user an admin (a new ID: privileges changed) | `lookup`, `update`, `regenerate` |
 //! | `POST /logout` | deletes the session, clears the cookie | `lookup`, `delete` |
+//! | `GET /devices` | the user's sessions: browser, address, sign-in, last seen; this one marked | `lookup`, `sessions_of` |
+//! | `POST /devices/revoke` | logs out the session whose handle the form carries | `lookup`, `revoke` |
+//! | `POST /devices/revoke-others` | logs out every session of the user but this one | `lookup`, `revoke_all` |
+//!
+//! Logging in binds the session to the user, with the browser's `User-Agent`
+//! and address (`bind_user_with`). The devices page names each session by its
+//! revocation handle, never by its ID: the page shows no cookie, and a handle
+//! ends only a session of the user who presents it.
 //!
 //! Cookies are `HttpOnly; SameSite=Lax; Secure`. Browsers accept `Secure`
 //! cookies from http://127.0.0.1 because they treat loopback as a secure
@@ -28,15 +36,22 @@ mod support;
 use std::io::Read;
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use http_session::cookie::CookieOptions;
-use http_session::{Error, Response as _, Session};
+use http_session::store::RevocationHandle;
+use http_session::{
+    Error, Request as _, Response as _, Session, SessionEvent, SessionId, SessionInfo,
+};
 use serde_json::{json, Value};
 use support::{escape, field, parse_form};
 use tiny_http::{Method, Response, Server};
 
 type Page = Response<std::io::Cursor<Vec<u8>>>;
+
+/// Most sessions one user may hold: a sixth login ends the least recently
+/// seen.
+const MAX_DEVICES: usize = 5;
 
 /// The longest form body read, in bytes.
 const MAX_FORM: usize = 4 * 1024;
@@ -104,6 +119,10 @@ impl App {
         let options = CookieOptions::default().secure(!insecure_http); // HttpOnly, SameSite=Lax by default
         let session = Session::builder()
             .cookie_options(options)
+            .max_sessions_per_user(MAX_DEVICES)
+            // One line per session event, so you see what happens: never an
+            // ID, only the user and the session's revocation handle.
+            .on_event(|event: &SessionEvent| eprintln!("session: {event}"))
             .build()
             .unwrap_or_else(|e| panic!("the example's settings are valid: {e}"));
         App {
@@ -143,9 +162,22 @@ fn handle(app: &App, mut request: tiny_http::Request) {
         (Method::Get, "/profile") => profile(app, &request),
         (Method::Post, "/update-role") => update_role(app, &request),
         (Method::Post, "/logout") => logout(app, &request),
-        (_, "/" | "/login" | "/profile" | "/update-role" | "/logout") => {
-            Ok(text(405, "method not allowed: use the page's buttons\n"))
+        (Method::Get, "/devices") => devices(app, &request),
+        (Method::Post, "/devices/revoke") => {
+            read_form(&mut request).and_then(|form| revoke(app, &request, &form))
         }
+        (Method::Post, "/devices/revoke-others") => revoke_others(app, &request),
+        (
+            _,
+            "/"
+            | "/login"
+            | "/profile"
+            | "/update-role"
+            | "/logout"
+            | "/devices"
+            | "/devices/revoke"
+            | "/devices/revoke-others",
+        ) => Ok(text(405, "method not allowed: use the page's buttons\n")),
         _ => Ok(text(404, "not found\n")),
     };
     let response = result.unwrap_or_else(|failure| failure);
@@ -173,11 +205,16 @@ fn index(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
 }
 
 /// `POST /login`: the seed's `create(data)` and `setCookie(res, id, options)`;
-/// a visitor who already has a session keeps its data under a fresh ID.
+/// a visitor who already has a session keeps its data under a fresh ID. Then
+/// the session is bound to the user, with the browser's `User-Agent` and
+/// address, for the devices page.
 fn login(app: &App, request: &tiny_http::Request, form: &[(String, String)]) -> Result<Page, Page> {
     let user = field(form, "user");
-    if user.is_empty() || user.chars().count() > 32 {
-        return Err(text(400, "a user name is 1 to 32 characters\n"));
+    if user.is_empty() || user.chars().count() > 32 || user.chars().any(char::is_control) {
+        return Err(text(
+            400,
+            "a user name is 1 to 32 characters, without control characters\n",
+        ));
     }
     let session = &app.session;
     let login = json!({"userId": user, "role": "user"});
@@ -188,17 +225,20 @@ fn login(app: &App, request: &tiny_http::Request, form: &[(String, String)]) -> 
         .lookup(request)
         .map_err(server_error)?
         .map(|(id, _data)| id);
-    match existing {
-        // Keep the visits counted before login, but never the ID: an ID seen or
-        // planted before login is worthless after it.
-        Some(old_id) => {
-            let new_id = session
-                .regenerate(&old_id, &mut response)
-                .map_err(server_error)?;
-            if let Some(new_id) = new_id {
-                session.update(&new_id, login).map_err(server_error)?;
-            }
+    // Keep the visits counted before login, but never the ID: an ID seen or
+    // planted before login is worthless after it.
+    let regenerated = match existing {
+        Some(old_id) => session
+            .regenerate(&old_id, &mut response)
+            .map_err(server_error)?,
+        None => None,
+    };
+    let id = match regenerated {
+        Some(new_id) => {
+            session.update(&new_id, login).map_err(server_error)?;
+            new_id
         }
+        // No session, or it ended meanwhile (logged out or revoked elsewhere).
         None => {
             let id = session.create(login).map_err(server_error)?;
             // `set_cookie(&mut response, &id)` uses the session's options; this
@@ -210,8 +250,15 @@ fn login(app: &App, request: &tiny_http::Request, form: &[(String, String)]) -> 
             session
                 .set_cookie_with(&mut response, &id, &options)
                 .map_err(server_error)?;
+            id
         }
-    }
+    };
+    // Listed on the devices page from now on; regenerating keeps the binding.
+    let user_agent = request.header("User-Agent");
+    let ip = request.remote_addr().map(|addr| addr.ip().to_string());
+    session
+        .bind_user_with(&id, user, user_agent, ip.as_deref())
+        .map_err(server_error)?;
     Ok(response)
 }
 
@@ -230,13 +277,15 @@ fn profile(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
         Some(user) => format!(
             "<p id=\"status\">authenticated as <b id=\"user\">{}</b>, role <b id=\"role\">{}</b></p>\n\
              <form method=\"post\" action=\"/update-role\"><button id=\"update-role\">Make me admin</button></form>\n\
-             <form method=\"post\" action=\"/logout\"><button id=\"logout\">Log out</button></form>",
+             <form method=\"post\" action=\"/logout\"><button id=\"logout\">Log out</button></form>\n\
+             <p><a href=\"/devices\" id=\"devices\">Your devices</a>: where you are logged in</p>",
             escape(user),
             escape(data.get("role").and_then(Value::as_str).unwrap_or("")),
         ),
         None => "<p id=\"status\">unauthenticated</p>\n<p><a href=\"/\">Log in</a></p>\n\
-                 <p class=\"hint\">Logged in but see this? Your client refused the Secure cookie \
-                 over plain HTTP: restart with <code>cargo run --example login -- --insecure-http</code>.</p>"
+                 <p class=\"hint\">Logged in but see this? Either this device was logged out from \
+                 another one (its devices page), or your client refused the Secure cookie over plain \
+                 HTTP: then restart with <code>cargo run --example login -- --insecure-http</code>.</p>"
             .to_owned(),
     };
     let body = format!(
@@ -282,6 +331,127 @@ fn logout(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
         None => app.session.clear_cookie(&mut response),
     }
     Ok(response)
+}
+
+/// The user a request's session is logged in as, with the session's ID: the
+/// ID to mark this device and to keep on "log out everywhere else". `None`
+/// for an anonymous visitor.
+fn logged_in(app: &App, request: &tiny_http::Request) -> Result<Option<(SessionId, String)>, Page> {
+    let found = app.session.lookup(request).map_err(server_error)?;
+    Ok(found.and_then(|(id, data)| match data.get("userId") {
+        Some(Value::String(user)) => Some((id, user.clone())),
+        _ => None,
+    }))
+}
+
+/// `GET /devices`: the user's sessions, most recently seen first, each with a
+/// button that logs it out. Rows carry the session's revocation handle, which
+/// ends it through `revoke`; the page never shows a session ID.
+fn devices(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
+    let Some((id, user)) = logged_in(app, request)? else {
+        let body = "<p id=\"status\">unauthenticated</p>\n<p><a href=\"/\">Log in</a> to see \
+                    where you are logged in.</p>";
+        return Ok(html(401, "Your devices", body));
+    };
+    let sessions = app
+        .session
+        .sessions_of(&user, Some(&id))
+        .map_err(server_error)?;
+    let now = SystemTime::now();
+    let rows: String = sessions.iter().map(|s| device_row(s, now)).collect();
+    let body = format!(
+        "<p id=\"status\">authenticated as <b id=\"user\">{user}</b>: \
+         <b id=\"count\">{count}</b> {sessions_word}</p>\n\
+         <table id=\"sessions\">\n<tr><th>Browser</th><th>Address</th><th>Signed in</th>\
+         <th>Last seen</th><th></th></tr>\n{rows}</table>\n\
+         <form method=\"post\" action=\"/devices/revoke-others\">\
+         <button id=\"revoke-others\">Log out everywhere else</button></form>\n\
+         <p><a href=\"/profile\">Profile</a></p>\n\
+         <p class=\"note\">Each button names its session by a revocation handle, not by its \
+         ID: this page holds no cookie, and a handle ends a session of its own user only.</p>",
+        user = escape(&user),
+        count = sessions.len(),
+        sessions_word = if sessions.len() == 1 {
+            "session"
+        } else {
+            "sessions"
+        },
+    );
+    Ok(html(200, "Your devices", &body))
+}
+
+/// One session on the devices page: its browser, address and times, and a
+/// form that logs it out by its handle.
+fn device_row(info: &SessionInfo, now: SystemTime) -> String {
+    let (class, marker) = if info.current {
+        ("session current", " <b class=\"this\">(this device)</b>")
+    } else {
+        ("session", "")
+    };
+    format!(
+        "<tr class=\"{class}\"><td class=\"agent\">{agent}{marker}</td><td class=\"ip\">{ip}</td>\
+         <td class=\"created\">{created}</td><td class=\"seen\">{seen}</td>\
+         <td><form method=\"post\" action=\"/devices/revoke\">\
+         <input type=\"hidden\" name=\"handle\" value=\"{handle}\">\
+         <button class=\"revoke\">Log out this device</button></form></td></tr>\n",
+        agent = escape(info.user_agent.as_deref().unwrap_or("unknown browser")),
+        ip = escape(info.ip.as_deref().unwrap_or("unknown")),
+        created = ago(now, info.created_at),
+        seen = ago(now, info.last_seen),
+        handle = info.handle, // 32 hex digits: nothing to escape
+    )
+}
+
+/// How long before `now` `then` was, for people: "just now", "12 seconds
+/// ago", "3 minutes ago", "2 hours ago", "5 days ago".
+fn ago(now: SystemTime, then: SystemTime) -> String {
+    let secs = now.duration_since(then).map_or(0, |d| d.as_secs());
+    let (n, unit) = match secs {
+        0 => return "just now".to_owned(),
+        1..60 => (secs, "second"),
+        60..3_600 => (secs / 60, "minute"),
+        3_600..86_400 => (secs / 3_600, "hour"),
+        _ => (secs / 86_400, "day"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{n} {unit}{plural} ago")
+}
+
+/// `POST /devices/revoke`: logs out the user's session with the form's
+/// handle. A handle of another user's session does nothing (`revoke` looks
+/// only among the user's own). Logging out this very device clears its
+/// cookie too.
+fn revoke(
+    app: &App,
+    request: &tiny_http::Request,
+    form: &[(String, String)],
+) -> Result<Page, Page> {
+    let Some((id, user)) = logged_in(app, request)? else {
+        return Ok(text(401, "Session not found: log in first.\n"));
+    };
+    let handle: RevocationHandle = field(form, "handle")
+        .parse()
+        .map_err(|e: Error| text(400, &format!("{e}\n")))?;
+    app.session.revoke(&user, &handle).map_err(server_error)?;
+    if app.session.get(&id).map_err(server_error)?.is_none() {
+        // This device's own session: drop its cookie, as logging out does.
+        let mut response = redirect("/profile");
+        app.session.clear_cookie(&mut response);
+        return Ok(response);
+    }
+    Ok(redirect("/devices"))
+}
+
+/// `POST /devices/revoke-others`: "log out everywhere else", as after a
+/// password change. This session stays.
+fn revoke_others(app: &App, request: &tiny_http::Request) -> Result<Page, Page> {
+    let Some((id, user)) = logged_in(app, request)? else {
+        return Ok(text(401, "Session not found: log in first.\n"));
+    };
+    app.session
+        .revoke_all(&user, Some(&id))
+        .map_err(server_error)?;
+    Ok(redirect("/devices"))
 }
 
 fn cookie_note(app: &App) -> String {
@@ -332,7 +502,9 @@ fn html(status: u16, title: &str, body: &str) -> Page {
          <meta name=\"viewport\" content=\"width=device-width\"><title>{title} · http-session</title>\
          <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em}}\
          .note,.hint{{color:#555;font-size:.9em}}pre{{background:#f4f4f4;padding:.5em}}\
-         form{{display:inline-block;margin-right:1em}}</style></head>\n\
+         form{{display:inline-block;margin-right:1em}}table{{border-collapse:collapse;margin:1em 0;font-size:.9em}}\
+         th,td{{text-align:left;vertical-align:top;padding:.4em .6em;border-bottom:1px solid #ddd}}\
+         tr.current{{background:#eef6ff}}td.agent{{word-break:break-word}}td button{{white-space:nowrap}}</style></head>\n\
          <body><h1>{title}</h1>\n{body}\n</body></html>\n"
     );
     page(status, "text/html; charset=utf-8", page_text)

@@ -297,6 +297,59 @@ pub fn start_example(name: &str, args: &[&str]) -> (Running, String) {
     (running, url)
 }
 
+/// What a started example has written to stderr so far.
+#[derive(Clone, Default)]
+pub struct Stderr(std::sync::Arc<std::sync::Mutex<String>>);
+
+impl Stderr {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// Waits (at most 5 s) until the text contains `what`; the text then.
+    pub fn wait_for(&self, what: &str) -> String {
+        for _ in 0..500 {
+            let text = self.text();
+            if text.contains(what) {
+                return text;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        self.text()
+    }
+}
+
+/// [`start_example`], keeping what the program writes to stderr.
+pub fn start_example_with_stderr(name: &str, args: &[&str]) -> (Running, String, Stderr) {
+    let mut child = Command::new(example(name))
+        .args(args)
+        .env("PORT", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the example");
+    let stderr = Stderr::default();
+    let mut pipe = BufReader::new(child.stderr.take().expect("piped stderr"));
+    let sink = stderr.clone();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while pipe.read_line(&mut line).is_ok_and(|n| n > 0) {
+            sink.0.lock().unwrap().push_str(&line);
+            line.clear();
+        }
+    });
+    let mut running = Running(child);
+    let stdout = running.0.stdout.take().expect("piped stdout");
+    let mut stdout = BufReader::new(stdout);
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("the first line");
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let url = first.trim().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first:?}");
+    (running, url, stderr)
+}
+
 /// A port that was free a moment ago, for programs that cannot take port 0.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

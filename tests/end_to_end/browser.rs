@@ -1,6 +1,9 @@
 //! A real browser: headless Chromium, driven through chromedriver's WebDriver
 //! API, logs in to the login example, watches the visit counter rise, logs out.
-//! It leaves screenshots in `target/browser/` (`profile.png`, `logged-out.png`).
+//! Then two browsers with separate profiles log in as one user, and one logs
+//! the other out from its devices page.
+//! They leave screenshots in `target/browser/` (`profile.png`,
+//! `logged-out.png`, `devices.png`, `revoked.png`).
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`bash .ci/run` installs
 //! them and runs this with `cargo test --test end_to_end -- --ignored`).
@@ -8,7 +11,7 @@
 
 use crate::common::web;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
@@ -63,7 +66,32 @@ struct Browser<'d> {
     session: String,
 }
 
-impl Browser<'_> {
+impl<'d> Browser<'d> {
+    /// A new WebDriver session: headless Chromium with its own profile in
+    /// `profile_dir` (its own cookies), closed when dropped.
+    fn start(driver: &'d WebDriver, chromium: &str, profile_dir: &Path) -> Browser<'d> {
+        let created = driver.call(
+            "POST",
+            "/session",
+            Some(json!({"capabilities": {"alwaysMatch": {
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": chromium,
+                    "args": [
+                        "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", "--disable-quic", "--window-size=900,900",
+                        format!("--user-data-dir={}", profile_dir.display()),
+                    ],
+                },
+            }}})),
+        );
+        Browser {
+            driver,
+            session: created["sessionId"].as_str().unwrap().to_owned(),
+        }
+    }
+
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         self.driver
             .call(method, &format!("/session/{}{path}", self.session), body)
@@ -143,6 +171,38 @@ impl Browser<'_> {
         panic!("never reached {path}; at {}", self.url());
     }
 
+    /// Types `text` into the element matching `css`.
+    fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css);
+        self.call(
+            "POST",
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": text })),
+        );
+    }
+
+    /// Logs in as `user` from the login page at `url`; waits for the profile.
+    fn log_in(&self, url: &str, user: &str) {
+        self.open(url);
+        assert!(self.text("body").contains("Not logged in"));
+        self.type_into("input[name=user]", user);
+        self.click("button[type=submit]");
+        self.wait_for("/profile", "#visits");
+        assert_eq!(self.text("#user"), user);
+    }
+
+    /// Waits (boundedly) until the element matching `css` shows `text`, and
+    /// asserts that it does.
+    fn wait_for_text(&self, css: &str, text: &str) {
+        for _ in 0..100 {
+            if self.text(css) == text {
+                break;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(self.text(css), text, "{css} on {}", self.url());
+    }
+
     fn screenshot(&self, file: &str) -> PathBuf {
         let png = self.call("GET", "/screenshot", None);
         let bytes = base64::engine::general_purpose::STANDARD
@@ -157,7 +217,6 @@ impl Browser<'_> {
     }
 }
 
-/// `target/`, from this test's own path (`target/<profile>/deps/<test>`).
 impl Drop for Browser<'_> {
     /// Ends the WebDriver session, which closes Chromium, pass or fail.
     fn drop(&mut self) {
@@ -166,29 +225,16 @@ impl Drop for Browser<'_> {
     }
 }
 
+/// `target/`, from this test's own path (`target/<profile>/deps/<test>`).
 fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     exe.ancestors().nth(3).unwrap().to_owned()
 }
 
-fn program(var: &str, default: &str) -> String {
-    let path = std::env::var(var).unwrap_or_else(|_| default.to_owned());
-    assert!(
-        std::path::Path::new(&path).exists(),
-        "{path} is missing: apt-get install -y chromium chromium-driver (or set {var})"
-    );
-    path
-}
-
-#[test]
-#[ignore = "needs chromium and chromium-driver: bash .ci/run installs them and runs it"]
-fn headless_chromium_logs_in_counts_visits_and_logs_out() {
-    let chromium = program("CHROMIUM", "/usr/bin/chromium");
-    let chromedriver = program("CHROMEDRIVER", "/usr/bin/chromedriver");
-    let (_server, url) = start_example("login", &[]); // Secure cookies, as shipped
-
+/// Starts chromedriver on a free port and waits until it is ready.
+fn start_chromedriver(chromedriver: &str) -> (Running, WebDriver) {
     let port = free_port();
-    let _driver_process = Running(
+    let process = Running(
         Command::new(chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -216,43 +262,32 @@ fn headless_chromium_logs_in_counts_visits_and_logs_out() {
         thread::sleep(Duration::from_millis(100));
     }
     assert!(ready, "chromedriver did not start on port {port}");
+    (process, driver)
+}
 
+fn program(var: &str, default: &str) -> String {
+    let path = std::env::var(var).unwrap_or_else(|_| default.to_owned());
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "{path} is missing: apt-get install -y chromium chromium-driver (or set {var})"
+    );
+    path
+}
+
+#[test]
+#[ignore = "needs chromium and chromium-driver: bash .ci/run installs them and runs it"]
+fn headless_chromium_logs_in_counts_visits_and_logs_out() {
+    let chromium = program("CHROMIUM", "/usr/bin/chromium");
+    let chromedriver = program("CHROMEDRIVER", "/usr/bin/chromedriver");
+    let (_server, url) = start_example("login", &[]); // Secure cookies, as shipped
+
+    let (_driver_process, driver) = start_chromedriver(&chromedriver);
     let profile_dir = temp_dir("chromium");
-    let created = driver.call(
-        "POST",
-        "/session",
-        Some(json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--disable-quic", "--window-size=900,900",
-                    format!("--user-data-dir={}", profile_dir.display()),
-                ],
-            },
-        }}})),
-    );
-    let browser = Browser {
-        driver: &driver,
-        session: created["sessionId"].as_str().unwrap().to_owned(),
-    };
+    let browser = Browser::start(&driver, &chromium, &profile_dir);
 
-    // The login page, the form, a submit.
-    browser.open(&url);
-    assert!(browser.text("body").contains("Not logged in"));
-    let input = browser.find("input[name=user]");
-    browser.call(
-        "POST",
-        &format!("/element/{input}/value"),
-        Some(json!({"text": "ana"})),
-    );
-    browser.click("button[type=submit]");
-
-    // The profile, with the user and a counter that rises on reload.
-    browser.wait_for("/profile", "#visits");
-    assert_eq!(browser.text("#user"), "ana");
+    // The login page, the form, a submit; the profile, with the user and a
+    // counter that rises on reload.
+    browser.log_in(&url, "ana");
     assert_eq!(browser.text("#role"), "user");
     assert_eq!(browser.text("#visits"), "1");
     browser.call("POST", "/refresh", None);
@@ -301,4 +336,50 @@ fn headless_chromium_logs_in_counts_visits_and_logs_out() {
 
     drop(browser);
     let _ = std::fs::remove_dir_all(profile_dir);
+}
+
+#[test]
+#[ignore = "needs chromium and chromium-driver: bash .ci/run installs them and runs it"]
+fn one_browser_logs_another_out_from_its_devices_page() {
+    let chromium = program("CHROMIUM", "/usr/bin/chromium");
+    let chromedriver = program("CHROMEDRIVER", "/usr/bin/chromedriver");
+    let (_server, url) = start_example("login", &[]); // Secure cookies, as shipped
+    let (_driver_process, driver) = start_chromedriver(&chromedriver);
+
+    // Two WebDriver sessions, two browser profiles: two cookie jars, one user.
+    let (profile_a, profile_b) = (temp_dir("chromium-a"), temp_dir("chromium-b"));
+    let a = Browser::start(&driver, &chromium, &profile_a);
+    let b = Browser::start(&driver, &chromium, &profile_b);
+    a.log_in(&url, "ana");
+    b.log_in(&url, "ana");
+
+    // A's devices page, from the profile's link: both sessions, A's marked.
+    a.click("#devices");
+    a.wait_for("/devices", "#sessions");
+    assert_eq!(a.text("#user"), "ana");
+    assert_eq!(a.text("#count"), "2");
+    assert!(a.text("tr.current").contains("(this device)"));
+    assert!(!a.text("tr.session:not(.current)").contains("(this device)"));
+    let shot = a.screenshot("devices.png");
+    eprintln!("screenshot of the devices page: {}", shot.display());
+
+    // A logs B out: the page comes back with A's session alone.
+    a.click("tr.session:not(.current) button.revoke");
+    a.wait_for_text("#count", "1");
+    assert!(a.text("tr.session").contains("(this device)"));
+
+    // B's next request is anonymous; A is still logged in.
+    b.open(&format!("{url}profile"));
+    b.wait_for("/profile", "#status");
+    assert_eq!(b.text("#status"), "unauthenticated");
+    assert!(!b.text("body").contains("ana"));
+    let shot = b.screenshot("revoked.png");
+    eprintln!("screenshot of the revoked browser: {}", shot.display());
+    a.open(&format!("{url}profile"));
+    a.wait_for("/profile", "#status");
+    assert_eq!(a.text("#user"), "ana");
+
+    drop((a, b));
+    let _ = std::fs::remove_dir_all(profile_a);
+    let _ = std::fs::remove_dir_all(profile_b);
 }
