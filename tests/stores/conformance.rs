@@ -23,3 +23,5 @@ conformance!(redis, common::stores::redis);
 // The user-index section, on every store that keeps an index.
 user_index_conformance!(memory_user_index, common::stores::memory);
 user_index_conformance!(file_user_index, common::stores::file);
+#[cfg(feature = "redis")]
+user_index_conformance!(redis_user_index, common::stores::redis);

@@ -125,26 +125,81 @@ fn file_store_keeps_no_live_id_in_any_name_or_file() {
     }
 }
 
+/// Also the user index: sessions bound to users (one regenerated while
+/// bound, one revoked), so the index hashes are there to read. No key and no
+/// field or value of an index names a user; record values do (the owner is
+/// part of the record), and hold no ID either.
 #[cfg(feature = "redis")]
 #[test]
 fn redis_store_keeps_no_live_id_in_any_key_or_value() {
     use crate::common::redis_server::{connect, keys, shared_store, SHARED_URL};
+    use std::collections::HashMap;
 
     let (store, cleanup) = shared_store();
     let session = Session::with_store(store);
-    let ids = live_sessions(&session);
+    let mut ids = live_sessions(&session);
+    let users = ["ana@example.com", "Bob Builder", "carol"];
+    for (n, id) in ids.iter().enumerate() {
+        assert!(session.bind_user(id, users[n % users.len()]).unwrap());
+    }
+    // A bound session regenerated (its entry moves) and one revoked.
+    let old = ids.remove(0);
+    ids.push(
+        session
+            .regenerate(&old, &mut Headers::new())
+            .unwrap()
+            .unwrap(),
+    );
+    let revoked = session.sessions_of(users[1], None).unwrap()[0].handle;
+    assert!(session.revoke(users[1], &revoked).unwrap());
+    ids.retain(|id| session.get(id).unwrap().is_some());
+    let listed: usize = users
+        .iter()
+        .map(|user| session.sessions_of(user, None).unwrap().len())
+        .sum();
+    assert_eq!(listed, ids.len(), "every live session is bound and listed");
 
     let names = keys(SHARED_URL, cleanup.prefix());
     assert_eq!(
         names.len(),
-        ids.len(),
-        "one key per live session: {names:?}"
+        ids.len() + users.len(),
+        "one key per live session and one per user: {names:?}"
     );
     let mut conn = connect(SHARED_URL);
+    let mut indexes = 0;
     for key in &names {
         assert_no_live_id(&ids, &format!("the key {key}"), key.as_bytes());
-        let value: Vec<u8> = redis::cmd("GET").arg(key).query(&mut conn).unwrap();
-        assert!(!value.is_empty());
-        assert_no_live_id(&ids, &format!("the value of {key}"), &value);
+        assert_no_user(&users, &format!("the key {key}"), key.as_bytes());
+        let kind: String = redis::cmd("TYPE").arg(key).query(&mut conn).unwrap();
+        if kind == "hash" {
+            indexes += 1;
+            let fields: HashMap<Vec<u8>, Vec<u8>> =
+                redis::cmd("HGETALL").arg(key).query(&mut conn).unwrap();
+            assert!(!fields.is_empty());
+            for (field, value) in &fields {
+                for (what, bytes) in [("a field", field), ("a value", value)] {
+                    let where_ = format!("{what} of the index {key}");
+                    assert_no_live_id(&ids, &where_, bytes);
+                    assert_no_user(&users, &where_, bytes);
+                }
+            }
+        } else {
+            let value: Vec<u8> = redis::cmd("GET").arg(key).query(&mut conn).unwrap();
+            assert!(!value.is_empty());
+            assert_no_live_id(&ids, &format!("the value of {key}"), &value);
+        }
+    }
+    assert_eq!(indexes, users.len());
+}
+
+/// Fails if a user name, as text, lowercase or uppercase, is in `what`.
+#[cfg(feature = "redis")]
+fn assert_no_user(users: &[&str], where_: &str, what: &[u8]) {
+    let text = String::from_utf8_lossy(what).to_lowercase();
+    for user in users {
+        assert!(
+            !text.contains(&user.to_lowercase()),
+            "a user name is in {where_}"
+        );
     }
 }

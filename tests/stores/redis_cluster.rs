@@ -1,6 +1,7 @@
 //! RedisStore on a real Redis Cluster (feature `redis-cluster`): three private
 //! redis-server nodes, joined with `redis-cli --cluster create`, run the whole
-//! conformance suite.
+//! conformance suite, its user-index section included (a user's index and
+//! their records lie in different slots, on different nodes).
 #![cfg(feature = "redis-cluster")]
 
 use crate::common;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use common::redis_server::{free_port, unique_prefix};
 use common::suite::{self, Fixture, Traits};
+use common::user_suite;
 use http_session::{Clock, RedisStore};
 
 struct Node(Child);
@@ -146,6 +148,54 @@ fn cluster_passes_the_conformance_suite() {
         check(cluster_store);
         println!("cluster: {name} ok");
     }
+    let user_checks: [Check; 11] = [
+        ("bind_list_revoke", user_suite::bind_list_revoke),
+        (
+            "revoke_all_keeps_only_the_exception",
+            user_suite::revoke_all_keeps_only_the_exception,
+        ),
+        (
+            "regeneration_keeps_the_binding",
+            user_suite::regeneration_keeps_the_binding,
+        ),
+        (
+            "ended_sessions_are_never_listed",
+            user_suite::ended_sessions_are_never_listed,
+        ),
+        (
+            "cap_ends_the_least_recently_seen",
+            user_suite::cap_ends_the_least_recently_seen,
+        ),
+        (
+            "concurrent_logins_beyond_the_cap_leave_exactly_the_cap",
+            user_suite::concurrent_logins_beyond_the_cap_leave_exactly_the_cap,
+        ),
+        (
+            "an_in_flight_commit_after_revoke_all_finds_it_gone",
+            user_suite::an_in_flight_commit_after_revoke_all_finds_it_gone,
+        ),
+        (
+            "revoke_all_racing_regeneration_ends_both",
+            user_suite::revoke_all_racing_regeneration_ends_both,
+        ),
+        (
+            "last_seen_moves_only_when_the_timeout_rolls",
+            user_suite::last_seen_moves_only_when_the_timeout_rolls,
+        ),
+        (
+            "listing_reveals_no_session_id",
+            user_suite::listing_reveals_no_session_id,
+        ),
+        (
+            "binding_to_another_user_moves_the_session",
+            user_suite::binding_to_another_user_moves_the_session,
+        ),
+    ];
+    for (name, check) in user_checks {
+        check(cluster_store);
+        println!("cluster: user index: {name} ok");
+    }
+    a_users_sessions_span_slots_and_are_revoked_across_them(&ports);
     // Sessions really spread over the nodes: each holds some keys.
     let store = cluster_store(Clock::system());
     for _ in 0..60 {
@@ -162,4 +212,57 @@ fn cluster_passes_the_conformance_suite() {
         let keys: i64 = redis::cmd("DBSIZE").query(&mut conn).unwrap();
         assert!(keys > 0, "node {port} holds no session");
     }
+}
+
+/// 20 sessions of one user, bound and then revoked at once: their records
+/// lie in other slots than the user's index (so the user-index section above
+/// ran across slots, not by luck within one), and `revoke_all` ends them all
+/// with single-key steps.
+fn a_users_sessions_span_slots_and_are_revoked_across_them(ports: &[u16]) {
+    use http_session::{Session, SessionId};
+    let prefix = unique_prefix();
+    let url = format!("redis://127.0.0.1:{}", ports[0]);
+    let store = RedisStore::cluster_builder(&[url.as_str()])
+        .prefix(&prefix)
+        .build()
+        .unwrap();
+    let session = Session::with_store(store);
+    let ids: Vec<SessionId> = (0..20)
+        .map(|_| {
+            let id = session.create(serde_json::json!({})).unwrap();
+            assert!(session.bind_user(&id, "ana").unwrap());
+            id
+        })
+        .collect();
+    let mut conn = common::redis_server::connect(&url);
+    let mut slot_of = |key: &str| -> i64 {
+        redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(key)
+            .query(&mut conn)
+            .unwrap()
+    };
+    let index_name: String = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(b"ana")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let index_slot = slot_of(&format!("{prefix}user:{index_name}"));
+    let elsewhere = ids
+        .iter()
+        .filter(|id| {
+            let key = format!("{prefix}{}", common::fuzz_checks::hashed_name(id));
+            slot_of(&key) != index_slot
+        })
+        .count();
+    assert!(elsewhere >= 19, "records in other slots: {elsewhere} of 20");
+    assert_eq!(session.sessions_of("ana", None).unwrap().len(), 20);
+    assert_eq!(session.revoke_all("ana", None).unwrap(), 20);
+    for id in &ids {
+        assert_eq!(session.get(id).unwrap(), None);
+    }
+    assert!(session.sessions_of("ana", None).unwrap().is_empty());
+    println!("cluster: 20 sessions of one user across {elsewhere} other slots revoked");
 }

@@ -15,6 +15,7 @@ use common::redis_server::KeyOf;
 use common::redis_server::{
     connect, shared_store, unique_prefix, KeyCleanup, PrivateRedis, SHARED_URL,
 };
+use http_session::store::{IndexEntry, RecordKey, RevocationHandle, UserIndex};
 use http_session::{Error, ManualClock, Record, RedisStore, SessionId, Store};
 use serde_json::json;
 
@@ -520,4 +521,443 @@ fn take_after_a_restart_under_idle_connections_never_loses_a_session_silently() 
         .unwrap();
     assert_eq!(store.take(&kept).unwrap(), Some(record(2)));
     assert_eq!(store.get(&kept).unwrap(), None);
+}
+
+// ---- A user's sessions: the index is one hash per user ----
+
+/// SHA-256 of `text`'s bytes, lowercase hex: how the store names a user's
+/// index, computed here independently.
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn hgetall(key: &str) -> std::collections::HashMap<String, String> {
+    redis::cmd("HGETALL")
+        .arg(key)
+        .query(&mut connect(SHARED_URL))
+        .unwrap()
+}
+
+/// The index of user `u` is the hash `<prefix>user:<SHA-256 hex of u>`:
+/// field = the handle a listing shows, value = the record's key. A
+/// regeneration moves the value, a revoke removes the field, and the last
+/// removal deletes the hash. The hash has no TTL (see `RedisStore`'s docs:
+/// no bound on its records' lifetimes is known), and `count` is `None`.
+#[test]
+fn a_users_index_is_one_hash_named_by_the_hash_of_the_name() {
+    use http_session::{Headers, Session};
+    let (store, cleanup) = shared_store();
+    assert_eq!(store.count().unwrap(), None, "DBSIZE is not ours to count");
+    let session = Session::with_store(store);
+    let user = "ana@example.com";
+    let index = format!("{}user:{}", cleanup.prefix(), sha256_hex(user));
+    assert!(!index.contains(user));
+    let ids: Vec<SessionId> = (0..3)
+        .map(|n| {
+            let id = session.create(json!({ "n": n })).unwrap();
+            assert!(session.bind_user(&id, user).unwrap());
+            id
+        })
+        .collect();
+
+    let listed = session.sessions_of(user, None).unwrap();
+    let fields = hgetall(&index);
+    assert_eq!(fields.len(), 3);
+    for info in &listed {
+        let value = &fields[&info.handle.to_string()];
+        assert!(
+            ids.iter()
+                .any(|id| *value == common::fuzz_checks::hashed_name(id)),
+            "each value is the key of one bound record"
+        );
+    }
+    assert_eq!(pttl(&index), -1, "no TTL of its own");
+
+    // Regenerating moves the entry to the new record's key.
+    let old_value = fields[&listed[0].handle.to_string()].clone();
+    let moved = ids
+        .iter()
+        .find(|id| common::fuzz_checks::hashed_name(id) == old_value)
+        .unwrap();
+    let fresh = session
+        .regenerate(moved, &mut Headers::new())
+        .unwrap()
+        .unwrap();
+    let fields = hgetall(&index);
+    assert_eq!(
+        fields[&listed[0].handle.to_string()],
+        common::fuzz_checks::hashed_name(&fresh)
+    );
+
+    // One revoke removes one field; the last one takes the hash with it.
+    assert!(session.revoke(user, &listed[1].handle).unwrap());
+    assert_eq!(hgetall(&index).len(), 2);
+    assert_eq!(session.revoke_all(user, None).unwrap(), 2);
+    let exists: bool = redis::cmd("EXISTS")
+        .arg(&index)
+        .query(&mut connect(SHARED_URL))
+        .unwrap();
+    assert!(!exists, "an empty index is deleted");
+    assert_eq!(
+        common::redis_server::keys(SHARED_URL, cleanup.prefix()),
+        Vec::<String>::new()
+    );
+}
+
+/// An index entry whose record ended without the index knowing (here a
+/// plain delete; in production Redis's own expiry) is pruned by the next
+/// listing: a listing never shows it, and the field goes.
+#[test]
+fn entries_of_ended_records_are_pruned_on_read() {
+    use http_session::Session;
+    let (store, cleanup) = shared_store();
+    let session = Session::with_store(store);
+    let index = format!("{}user:{}", cleanup.prefix(), sha256_hex("ana"));
+    let kept = session.create(json!({})).unwrap();
+    let gone = session.create(json!({})).unwrap();
+    session.bind_user(&kept, "ana").unwrap();
+    session.bind_user(&gone, "ana").unwrap();
+    session.store().delete(&gone).unwrap();
+    assert_eq!(hgetall(&index).len(), 2, "the index does not know yet");
+    assert_eq!(session.sessions_of("ana", None).unwrap().len(), 1);
+    let fields = hgetall(&index);
+    assert_eq!(fields.len(), 1, "pruned by the listing");
+    assert_eq!(
+        fields.values().next().unwrap(),
+        &common::fuzz_checks::hashed_name(&kept)
+    );
+}
+
+/// A field the store did not write (a newer version's format, tampering)
+/// fails the listing and `revoke_all` with `CorruptRecord` rather than being
+/// skipped: a skipped entry could be a live session that `revoke_all` would
+/// report ended. The error names neither the user nor the field. Once the
+/// field is deleted, everything works again.
+#[test]
+fn a_malformed_index_field_fails_closed() {
+    use http_session::Session;
+    let (store, cleanup) = shared_store();
+    let session = Session::with_store(store);
+    let user = "bob";
+    let index = format!("{}user:{}", cleanup.prefix(), sha256_hex(user));
+    let id = session.create(json!({})).unwrap();
+    session.bind_user(&id, user).unwrap();
+    let mut conn = connect(SHARED_URL);
+    let bad_field = "not-a-handle-secret-field";
+    let good_value = common::fuzz_checks::hashed_name(&id);
+    for (field, value) in [
+        (bad_field, good_value.as_str()),
+        (
+            "00112233445566778899aabbccddeeff",
+            "not-a-record-key-secret",
+        ),
+    ] {
+        let _: () = redis::cmd("HSET")
+            .arg(&index)
+            .arg(field)
+            .arg(value)
+            .query(&mut conn)
+            .unwrap();
+        for err in [
+            session.sessions_of(user, None).unwrap_err(),
+            session.revoke_all(user, None).unwrap_err(),
+        ] {
+            assert!(matches!(err, Error::CorruptRecord { .. }), "{err}");
+            let message = format!("{err} {err:?}");
+            for secret in [user, field, value, &index, id.as_str()] {
+                assert!(!message.contains(secret), "{message}");
+            }
+        }
+        let _: () = redis::cmd("HDEL")
+            .arg(&index)
+            .arg(field)
+            .query(&mut conn)
+            .unwrap();
+    }
+    assert_eq!(session.sessions_of(user, None).unwrap().len(), 1);
+    assert_eq!(session.revoke_all(user, None).unwrap(), 1);
+    assert_eq!(session.get(&id).unwrap(), None);
+}
+
+/// Which step of `revoke_all` a [`Tripwire`] fires before.
+#[derive(Clone, Copy, PartialEq)]
+enum Step {
+    /// Deleting a record (`DEL`).
+    RemoveRecord,
+    /// Removing the entry (the swap script).
+    SwapEntry,
+}
+
+/// A RedisStore that calls `trip` once, just before the `at`-th call of a
+/// step of the user index after [`arm`](Tripwire::arm): a fault injected at a
+/// known point of `revoke_all`, instead of a race with a timer.
+struct Tripwire<'a> {
+    store: RedisStore,
+    trip: &'a (dyn Fn() + Sync),
+    armed: std::sync::Mutex<Option<(Step, usize)>>,
+}
+
+impl<'a> Tripwire<'a> {
+    fn new(store: RedisStore, trip: &'a (dyn Fn() + Sync)) -> Tripwire<'a> {
+        Tripwire {
+            store,
+            trip,
+            armed: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn arm(&self, step: Step, at: usize) {
+        *self.armed.lock().unwrap() = Some((step, at));
+    }
+
+    fn step(&self, step: Step) {
+        let mut armed = self.armed.lock().unwrap();
+        if let Some((armed_step, left)) = armed.as_mut() {
+            if *armed_step == step {
+                *left -= 1;
+                if *left == 0 {
+                    *armed = None;
+                    drop(armed);
+                    (self.trip)();
+                }
+            }
+        }
+    }
+}
+
+impl Store for Tripwire<'_> {
+    fn get(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        self.store.get(id)
+    }
+    fn set(&self, id: &SessionId, record: Record) -> Result<(), Error> {
+        self.store.set(id, record)
+    }
+    fn delete(&self, id: &SessionId) -> Result<(), Error> {
+        self.store.delete(id)
+    }
+    fn update(
+        &self,
+        id: &SessionId,
+        f: &mut dyn FnMut(&mut Record) -> bool,
+    ) -> Result<bool, Error> {
+        self.store.update(id, f)
+    }
+    fn create(&self, id: &SessionId, record: Record) -> Result<bool, Error> {
+        self.store.create(id, record)
+    }
+    fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
+        self.store.take(id)
+    }
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
+    }
+}
+
+impl UserIndex for Tripwire<'_> {
+    fn entries(&self, user: &str) -> Result<Vec<IndexEntry>, Error> {
+        self.store.entries(user)
+    }
+    fn swap_entry(
+        &self,
+        user: &str,
+        handle: &RevocationHandle,
+        expected: Option<&RecordKey>,
+        new: Option<&SessionId>,
+    ) -> Result<bool, Error> {
+        self.step(Step::SwapEntry);
+        self.store.swap_entry(user, handle, expected, new)
+    }
+    fn record(&self, user: &str, key: &RecordKey) -> Result<Option<Record>, Error> {
+        self.store.record(user, key)
+    }
+    fn remove_record(&self, user: &str, key: &RecordKey) -> Result<(), Error> {
+        self.step(Step::RemoveRecord);
+        self.store.remove_record(user, key)
+    }
+}
+
+/// `user`'s sessions on `session`: `n` of them, each bound.
+fn bound_sessions<S: Store>(
+    session: &http_session::Session<S>,
+    user: &str,
+    n: usize,
+) -> Vec<SessionId> {
+    (0..n)
+        .map(|i| {
+            let id = session.create(json!({ "device": i })).unwrap();
+            assert!(session.bind_user(&id, user).unwrap());
+            id
+        })
+        .collect()
+}
+
+/// The fault test: Redis fails while `revoke_all` runs through 50
+/// sessions, `revoke_all` returns an error (neither a panic nor `Ok`), and
+/// calling it again once Redis is back completes the revoke: none of the 50
+/// sessions is served afterwards.
+///
+/// The server is stopped with SIGSTOP rather than killed: this Redis keeps
+/// nothing on disk, so a killed and restarted one would be empty, and the
+/// retry would complete nothing but a wipe. A stopped server is the same
+/// fault for the client (commands go unanswered; the store's command timeout
+/// turns that into an error) and keeps its data for the retry. It is
+/// stopped at a known step, twice: before the 20th record deletion, then in
+/// the second attempt before the 10th entry removal (the swap script).
+#[test]
+fn redis_stopped_during_revoke_all_fails_it_and_a_retry_completes_it() {
+    use http_session::Session;
+    let server = PrivateRedis::start();
+    let stop = || server.pause();
+    let session = Session::with_store(Tripwire::new(fault_store(&server), &stop));
+    let user = "carol";
+    let ids = bound_sessions(&session, user, 50);
+    assert_eq!(session.sessions_of(user, None).unwrap().len(), 50);
+
+    for (step, at) in [(Step::RemoveRecord, 20), (Step::SwapEntry, 10)] {
+        session.store().arm(step, at);
+        let started = Instant::now();
+        let err = session.revoke_all(user, None).unwrap_err();
+        let failed_after = started.elapsed();
+        assert!(matches!(err, Error::Store { .. }), "{err}");
+        let message = format!("{err} {err:?}");
+        assert!(!message.contains(user), "{message}");
+        for id in &ids {
+            assert!(!message.contains(id.as_str()), "{message}");
+            assert!(
+                !message.contains(&common::fuzz_checks::hashed_name(id)),
+                "{message}"
+            );
+        }
+        server.resume();
+        println!("Redis stopped before step {at}: revoke_all failed after {failed_after:?}");
+    }
+    let served_before_retry = ids
+        .iter()
+        .filter(|id| session.get(id).unwrap().is_some())
+        .count();
+    assert!(
+        (1..50).contains(&served_before_retry),
+        "the failed attempts ended some sessions, not all: {served_before_retry} left"
+    );
+
+    let ended = session.revoke_all(user, None).unwrap();
+    assert_eq!(ended, served_before_retry, "the retry ends the rest");
+    println!("after the two failed attempts, the retry ended the {ended} sessions left of 50");
+    for id in &ids {
+        assert_eq!(
+            session.get(id).unwrap(),
+            None,
+            "a revoked session is served"
+        );
+    }
+    assert!(session.sessions_of(user, None).unwrap().is_empty());
+    let index_left: bool = redis::cmd("EXISTS")
+        .arg(format!("session:user:{}", sha256_hex(user)))
+        .query(&mut connect(&server.url()))
+        .unwrap();
+    assert!(!index_left, "the index is gone with its last entry");
+}
+
+/// The same fault as a real kill (SIGKILL before the 20th record deletion):
+/// `revoke_all` returns an error, not a panic or `Ok`. A restarted Redis
+/// without persistence is empty, so the retry succeeds with nothing left to
+/// end and no session is served; see the test above for a retry that has
+/// work left.
+#[test]
+fn redis_killed_during_revoke_all_fails_it_cleanly() {
+    use http_session::Session;
+    let server = std::sync::Mutex::new(PrivateRedis::start());
+    let store = fault_store(&server.lock().unwrap());
+    let url = server.lock().unwrap().url();
+    let kill = || server.lock().unwrap().kill();
+    let session = Session::with_store(Tripwire::new(store, &kill));
+    let user = "dave";
+    let ids = bound_sessions(&session, user, 50);
+
+    session.store().arm(Step::RemoveRecord, 20);
+    let err = session.revoke_all(user, None).unwrap_err();
+    assert!(matches!(err, Error::Store { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&url[8..]),
+        "names the server: {err}"
+    );
+    assert!(session.sessions_of(user, None).is_err(), "still down");
+
+    server.lock().unwrap().restart();
+    assert_eq!(session.revoke_all(user, None).unwrap(), 0);
+    for id in &ids {
+        assert_eq!(session.get(id).unwrap(), None);
+    }
+}
+
+/// The swap script is never retried on a fresh connection (it may have run
+/// before the old one died), yet a restart under idle pooled connections
+/// does not fail a bind or a revoke: each first reads through `run`, which
+/// retries once and clears out the dead connections before the swap.
+#[test]
+fn a_restart_under_idle_connections_fails_no_bind_nor_revoke() {
+    use http_session::Session;
+    let mut server = PrivateRedis::start();
+    let session = Session::with_store(fault_store(&server));
+    let fill_pool = |session: &Session<RedisStore>| {
+        thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for n in 0..20 {
+                        session
+                            .store()
+                            .set(&SessionId::generate(), record(n))
+                            .unwrap();
+                    }
+                });
+            }
+        })
+    };
+    // A session Redis still holds after the restart (written again by hand:
+    // this Redis keeps nothing on disk).
+    let id = SessionId::generate();
+    let value = Record::expiring(record(1).data, SystemTime::now() + Duration::from_secs(600))
+        .encode()
+        .unwrap();
+    fill_pool(&session);
+    server.kill();
+    server.restart();
+    let _: () = redis::cmd("SET")
+        .arg(session.store().key_of(&id))
+        .arg(&value)
+        .query(&mut connect(&server.url()))
+        .unwrap();
+    assert!(session.bind_user(&id, "erin").unwrap());
+    let listed = session.sessions_of("erin", None).unwrap();
+    assert_eq!(listed.len(), 1);
+
+    // Both the record and the index held after a restart (copied back by
+    // hand): revoke_all ends the session.
+    let bound = redis::cmd("GET")
+        .arg(session.store().key_of(&id))
+        .query::<Vec<u8>>(&mut connect(&server.url()))
+        .unwrap();
+    let index = format!("session:user:{}", sha256_hex("erin"));
+    fill_pool(&session);
+    server.kill();
+    server.restart();
+    let mut conn = connect(&server.url());
+    let _: () = redis::cmd("SET")
+        .arg(session.store().key_of(&id))
+        .arg(&bound)
+        .query(&mut conn)
+        .unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(&index)
+        .arg(listed[0].handle.to_string())
+        .arg(common::fuzz_checks::hashed_name(&id))
+        .query(&mut conn)
+        .unwrap();
+    assert_eq!(session.revoke_all("erin", None).unwrap(), 1);
+    assert_eq!(session.get(&id).unwrap(), None);
+    assert!(session.sessions_of("erin", None).unwrap().is_empty());
 }

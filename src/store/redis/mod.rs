@@ -6,11 +6,12 @@ use std::time::Duration;
 use redis::{ConnectionLike, ErrorKind, RedisError, RedisResult, Script};
 
 use crate::clock::Clock;
-use crate::store::{at_rest, Record, Store};
+use crate::store::{at_rest, Record, Store, UserIndex};
 use crate::{Error, SessionId};
 
 mod connect;
 mod pool;
+mod users;
 
 #[cfg(feature = "redis-cluster")]
 use connect::cluster_connector;
@@ -79,6 +80,20 @@ return value
 ///   reply; when Redis is down every call fails with [`Error::Store`] naming the
 ///   server and the cause, and the store reconnects by itself when Redis is back.
 ///   Connections that failed are dropped, never reused;
+/// - **a user's sessions** ([`UserIndex`]): the sessions bound to a user are
+///   listed in one hash per user, at `<prefix>user:<hash>` where `<hash>` is
+///   the hex of the SHA-256 of the user name (never the name itself), each
+///   field a revocation handle mapped to a record's key. Every change is one
+///   script on that hash alone, so it works on Redis Cluster too. The hash is
+///   deleted with its last field, and the [`Session`](crate::Session) prunes
+///   the fields of ended sessions at each login, listing and revoke. It has no
+///   time to live of its own: each record's lifetime grows whenever its idle
+///   timeout rolls forward, with no bound the store knows, and an index that
+///   expired before one of its records would let
+///   [`revoke_all`](crate::Session::revoke_all) miss that session;
+/// - **no count**: [`Store::count`] is `Ok(None)`. `DBSIZE` counts every key
+///   of the database (another application's, the user indexes) and counting
+///   this store's keys takes a `SCAN` of the whole keyspace;
 /// - **a pool sized by you**: at most `pool_size` connections (default 16),
 ///   opened on demand and reused. Give it at least as many connections as your
 ///   server has worker threads.
@@ -95,7 +110,7 @@ return value
 /// without user, password, query string or fragment.
 ///
 /// **Redis Cluster** (feature `redis-cluster`, [`RedisStore::cluster_builder`]):
-/// every command touches one key (the update and take scripts too), so everything works
+/// every command touches one key (the update, take and user index scripts too), so everything works
 /// on a cluster, and keys spread over the slots by the ID's hash. Not supported: a prefix
 /// with a `{hash tag}` (it would put every session in one slot; it still works,
 /// but on one node), reading from replicas (reads go to the master so an update
@@ -125,6 +140,7 @@ pub struct RedisStore {
     max_update_attempts: u32,
     cas: Script,
     take: Script,
+    swap_entry: Script,
 }
 
 /// Settings for a [`RedisStore`].
@@ -245,6 +261,7 @@ impl RedisStoreBuilder {
             max_update_attempts: self.max_update_attempts,
             cas: Script::new(CAS_SCRIPT),
             take: Script::new(TAKE_SCRIPT),
+            swap_entry: Script::new(users::SWAP_ENTRY_SCRIPT),
         })
     }
 }
@@ -556,6 +573,11 @@ impl Store for RedisStore {
             backoff(attempt);
         }
         Err(self.contention("creating a session"))
+    }
+
+    /// One hash per user; see the store's documentation.
+    fn user_index(&self) -> Option<&dyn UserIndex> {
+        Some(self)
     }
 }
 
