@@ -635,7 +635,12 @@ impl FileStore {
         let now_ms = to_millis(now);
         let mut pass = match sweep.pass.take() {
             Some(pass) => pass,
-            None if now_ms < sweep.next_pass_ms => return,
+            // Not yet; unless the clock went back, past the whole interval.
+            None if now_ms < sweep.next_pass_ms
+                && sweep.next_pass_ms <= now_ms.saturating_add(self.sweep_interval_ms) =>
+            {
+                return
+            }
             None => match self.open_pass(now_ms) {
                 Ok(pass) => pass,
                 Err(not_before_ms) => {

@@ -339,6 +339,32 @@ fn writes_clean_up_expired_files_by_default_a_bounded_batch_at_a_time() {
     assert!(store.get(&live).unwrap().is_some());
 }
 
+/// A clock set back (by an administrator, or NTP after a wrong jump) does not
+/// stop the cleanup until it catches up: a pass that seems to lie in the
+/// future by more than the interval is not waited for.
+#[test]
+fn the_cleanup_survives_the_clock_going_back() {
+    let start = SystemTime::now();
+    let clock = ManualClock::new(start);
+    let tmp = tempfile::tempdir().unwrap();
+    let store = FileStore::builder(tmp.path())
+        .clock(clock.clock())
+        .build()
+        .unwrap();
+    let live = write_sessions(tmp.path(), &clock, 1, None).remove(0);
+    rewrite(&store, &live); // a pass over 2 entries: done
+
+    clock.set(start - Duration::from_secs(24 * 3600));
+    let expired = write_sessions(tmp.path(), &clock, 3, Some(1));
+    clock.advance(Duration::from_secs(2));
+    rewrite(&store, &live);
+    assert_eq!(
+        on_disk(&store, &expired),
+        0,
+        "swept a day \"before\" the last pass"
+    );
+}
+
 /// CGI: every request is a new process with one write. Each continues the
 /// pass where the last one stopped (the `.last-sweep` marker says where), so
 /// the expired files are all reached, even behind many live ones; a process
