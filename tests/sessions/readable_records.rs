@@ -47,7 +47,8 @@ fn data_nested_too_deeply_is_refused_on_every_write_path() {
         session.get(&id).unwrap().unwrap(),
         *json!({"user": "ana"}).as_object().unwrap()
     );
-    assert_eq!(std::fs::read_dir(dir.path().join("s")).unwrap().count(), 2); // file + .locks
+    // The file, .locks and the cleanup's marker .last-sweep: no temp file.
+    assert_eq!(std::fs::read_dir(dir.path().join("s")).unwrap().count(), 3);
 
     // The deepest data accepted is stored and read back.
     let deepest = json!({ "deep": nested(63) });

@@ -39,11 +39,12 @@
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
 use super::{
-    is_stale, private_options, remove_if_present, sync_dir, temp_name, FileStore, LOCK_DIR,
+    modified_before, private_options, sync_dir, temp_name, FileStore, LOCK_DIR, STALE_TEMP_AGE,
     TEMP_PREFIX,
 };
 use crate::store::{at_rest, IndexEntry, Record, RecordKey, RevocationHandle, UserIndex};
@@ -249,7 +250,11 @@ impl FileStore {
         };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            if name.to_str().is_some_and(|n| n.starts_with(TEMP_PREFIX)) && is_stale(&entry) {
+            if name.to_str().is_some_and(|n| n.starts_with(TEMP_PREFIX))
+                && entry
+                    .metadata()
+                    .is_ok_and(|meta| modified_before(&meta, SystemTime::now(), STALE_TEMP_AGE))
+            {
                 let _ = fs::remove_file(entry.path());
             }
         }
@@ -314,20 +319,13 @@ impl UserIndex for FileStore {
     /// [`Store::get`](crate::Store::get) reads one (without a lock; expired
     /// is `None`). `user` is not consulted: the key names the file.
     fn record(&self, _user: &str, key: &RecordKey) -> Result<Option<Record>, Error> {
-        match self.read(&self.path_of(key.as_bytes()))? {
-            Some(record) if record.is_expired(self.clock.now()) => Ok(None),
-            other => Ok(other),
-        }
+        self.get_named(key.as_bytes())
     }
 
     /// Deletes the record file named by `key` as
-    /// [`Store::delete`](crate::Store::delete) does: under its lock, with the
-    /// directory flushed. `user` is not consulted.
+    /// [`Store::delete`](crate::Store::delete) does. `user` is not consulted.
     fn remove_record(&self, _user: &str, key: &RecordKey) -> Result<(), Error> {
-        let hash = key.as_bytes();
-        let _lock = self.lock(hash)?;
-        remove_if_present(&self.path_of(hash))?;
-        sync_dir(&self.dir).map_err(|e| Error::store("deleting a session file", e))
+        self.delete_named(key.as_bytes())
     }
 }
 
