@@ -13,13 +13,25 @@
 //! `set_cookie`, `generate`, `get`, `update`, `counter` (`update_with`), and
 //! `plain-counter` (the `Mutex<HashMap<String, Map>>` baseline). Setup (10,000
 //! sessions) is the same for every N, so it cancels out in the difference.
+//!
+//! A user's sessions (issue 11), as in `benches/user_sessions.rs`: these also
+//! bind 10,000 more sessions over 1,000 users (10 each) and create 1,000 fresh
+//! unbound ones, again the same for every N. `get-unbound` (the baseline) and
+//! `get-bound`; `sessions-of` (a user's 10, current marked); `bind` (a fresh
+//! session to a user with 10); `bind-cap` (the same with
+//! `max_sessions_per_user(10)`: ends one); `revoke` (one handle);
+//! `revoke-all` (9 of 10). The last four change the population, so iteration
+//! i visits user i, each once: N at most 1,000 (`for n in 0 1000`, divide by
+//! 1,000). `record-key`: `RecordKey::of`, the SHA-256 that names a record at
+//! rest (and that several of these compute).
 
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use http_session::{CookieOptions, Data, MemoryStore, Response, Session, SessionId};
+use http_session::store::{RecordKey, RevocationHandle};
+use http_session::{CookieOptions, Data, MemoryStore, Response, Session, SessionId, Store};
 use serde_json::{json, Value};
 
 const SID: &str = "k3Jx9QvB2mT7LwZp4HnYc8RsE1uGfD6aVb0NqXoKiUw";
@@ -40,6 +52,65 @@ fn increment(data: &mut Data) -> i64 {
     n
 }
 
+/// Users and their sessions for the user operations.
+const USERS: usize = 1_000;
+const PER_USER: usize = 10;
+
+/// The user operations' population: 1,000 users with 10 bound sessions each
+/// (ID and handle), and 1,000 fresh unbound sessions, one per user.
+struct Users {
+    names: Vec<String>,
+    bound: Vec<Vec<(SessionId, RevocationHandle)>>,
+    fresh: Vec<SessionId>,
+}
+
+impl Users {
+    fn new(session: &Session<MemoryStore>) -> Users {
+        let names: Vec<String> = (0..USERS).map(|u| format!("user-{u:04}")).collect();
+        let bound = names
+            .iter()
+            .map(|user| {
+                (0..PER_USER)
+                    .map(|_| {
+                        let id = session.create(initial()).expect("create");
+                        assert!(session.bind_user(&id, user).expect("bind"));
+                        let handle = session
+                            .store()
+                            .get(&id)
+                            .expect("get")
+                            .and_then(|record| record.owner)
+                            .expect("bound")
+                            .handle;
+                        (id, handle)
+                    })
+                    .collect()
+            })
+            .collect();
+        let fresh = (0..USERS)
+            .map(|_| session.create(initial()).expect("create"))
+            .collect();
+        Users {
+            names,
+            bound,
+            fresh,
+        }
+    }
+}
+
+fn initial() -> Value {
+    json!({"user_id": "123", "role": "admin", "n": 5})
+}
+
+const USER_OPS: [&str; 7] = [
+    "get-unbound",
+    "get-bound",
+    "sessions-of",
+    "bind",
+    "bind-cap",
+    "revoke",
+    "revoke-all",
+];
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(op), Some(n)) = (
@@ -58,13 +129,25 @@ fn main() {
         .store(store)
         .build()
         .expect("valid settings");
+    // The same store, with the cap (for `bind-cap`).
+    let capped = Session::builder()
+        .store(session.store())
+        .max_sessions_per_user(PER_USER)
+        .build()
+        .expect("valid settings");
     let ids: Vec<SessionId> = (0..10_000)
-        .map(|_| {
-            session
-                .create(json!({"user_id": "123", "role": "admin", "n": 5}))
-                .expect("create")
-        })
+        .map(|_| session.create(initial()).expect("create"))
         .collect();
+    let users = USER_OPS
+        .contains(&op.as_str())
+        .then(|| Users::new(&session));
+    if users.is_some()
+        && !matches!(op.as_str(), "get-unbound" | "get-bound" | "sessions-of")
+        && n > USERS
+    {
+        eprintln!("{op} visits each of the {USERS} users once: N at most {USERS}");
+        std::process::exit(2);
+    }
     let plain: Mutex<HashMap<String, Data>> = Mutex::new(
         ids.iter()
             .map(|id| {
@@ -132,9 +215,34 @@ fn main() {
                     }
                 }
             }
-            other => {
-                eprintln!("unknown operation {other}");
-                std::process::exit(2);
+            "get-unbound" => acc += session.get(some).ok().flatten().map_or(0, |d| d.len()),
+            "record-key" => acc += usize::from(RecordKey::of(black_box(some)).as_bytes()[0]),
+            user_op => {
+                let Some(users) = &users else {
+                    eprintln!("unknown operation {user_op}");
+                    std::process::exit(2);
+                };
+                let u = i % USERS;
+                let user = &users.names[u];
+                let mine = &users.bound[u];
+                acc += match user_op {
+                    "get-bound" => {
+                        let (id, _) = &mine[(i / USERS) % PER_USER];
+                        session.get(id).ok().flatten().map_or(0, |d| d.len())
+                    }
+                    "sessions-of" => session
+                        .sessions_of(user, Some(&mine[0].0))
+                        .map_or(0, |listed| listed.len()),
+                    "bind" => {
+                        usize::from(session.bind_user(&users.fresh[u], user).unwrap_or(false))
+                    }
+                    "bind-cap" => {
+                        usize::from(capped.bind_user(&users.fresh[u], user).unwrap_or(false))
+                    }
+                    "revoke" => usize::from(session.revoke(user, &mine[1].1).unwrap_or(false)),
+                    "revoke-all" => session.revoke_all(user, Some(&mine[0].0)).unwrap_or(0),
+                    _ => unreachable!(),
+                };
             }
         }
     }
