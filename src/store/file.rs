@@ -92,7 +92,9 @@ const LOCK_NOT_REGULAR: &str = "a file in the lock directory .locks is not a reg
 ///
 /// - **crash-safe writes**: a record is written to a temporary file in the same
 ///   directory, flushed to disk (`fsync`), renamed over the session file, and the
-///   directory is flushed too. A crash at any point leaves the old record or the
+///   directory is flushed too (after the record's lock is released, so the next
+///   writer of the session does not wait for that sync; the call returns only
+///   once it is done). A crash at any point leaves the old record or the
 ///   new one, never a torn file;
 /// - **atomic updates across threads and processes**: [`Store::update`],
 ///   [`Store::create`], `set`, `delete` and `take` hold an exclusive
@@ -537,7 +539,9 @@ impl FileStore {
         }
     }
 
-    /// Writes `record` to `path` atomically: temp file, fsync, rename, fsync dir.
+    /// Writes `record` to `path` atomically: temp file, fsync, rename. The
+    /// caller flushes the directory ([`flush_dir`](Self::flush_dir)) once it
+    /// has released the record's lock.
     fn write(&self, path: &Path, record: &Record) -> Result<(), Error> {
         let text = record.encode()?;
         if text.len() > self.max_record_size {
@@ -562,14 +566,23 @@ impl FileStore {
             file.write_all(text.as_bytes())?;
             file.sync_all()?;
             drop(file);
-            fs::rename(&temp, path)?;
-            sync_dir(&self.dir)
+            fs::rename(&temp, path)
         })();
         written.map_err(|e| {
             // The rename may not have happened: don't leave the temp file behind.
             let _ = fs::remove_file(&temp);
             Error::store("writing a session file", e)
         })
+    }
+
+    /// Flushes the directory, so that the renames and removals before it
+    /// survive a crash. Called after the record's lock is released: the
+    /// rename already made the change atomic and visible, and a crash before
+    /// the flush leaves the old record or the new one, so holding the lock
+    /// through the flush would only make the next writer of the session wait
+    /// for a disk sync it does not need.
+    fn flush_dir(&self) -> Result<(), Error> {
+        sync_dir(&self.dir).map_err(|e| Error::store("flushing the session directory", e))
     }
 
     /// Deletes the file at `path` (the record named by `hash`) if the cleanup
@@ -767,9 +780,11 @@ impl FileStore {
     /// [`Store::delete`] of the record named `hash`: under its lock, with the
     /// directory flushed.
     pub(super) fn delete_named(&self, hash: &[u8; 32]) -> Result<(), Error> {
-        let _lock = self.lock(hash)?;
-        remove_if_present(&self.path_of(hash))?;
-        sync_dir(&self.dir).map_err(|e| Error::store("deleting a session file", e))
+        {
+            let _lock = self.lock(hash)?;
+            remove_if_present(&self.path_of(hash))?;
+        }
+        self.flush_dir()
     }
 }
 
@@ -786,6 +801,7 @@ impl Store for FileStore {
             let _lock = self.lock(&hash)?;
             self.write(&self.path_of(&hash), &record)?;
         }
+        self.flush_dir()?;
         self.sweep_some();
         Ok(())
     }
@@ -812,6 +828,7 @@ impl Store for FileStore {
         }
         self.write(&path, &record)?;
         drop(lock);
+        self.flush_dir()?;
         self.sweep_some();
         Ok(true)
     }
@@ -843,6 +860,7 @@ impl Store for FileStore {
             }
             self.write(&path, &record)?;
         }
+        self.flush_dir()?;
         self.sweep_some();
         Ok(true)
     }
