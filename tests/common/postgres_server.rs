@@ -26,6 +26,15 @@ pub fn unique_prefix() -> String {
     )
 }
 
+/// A port on 127.0.0.1 that nothing listens on (just now).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A connection of the test's own, beside the store's pool.
 pub fn admin() -> postgres::Client {
     let mut config: postgres::Config = PARAMS.parse().unwrap();

@@ -17,6 +17,14 @@ mod schema;
 mod users;
 
 use pool::{is_fatal, Conn, Connect, Fail, GetError, PgFailure, Pool};
+
+/// Which try of a call a step is: a call on a pooled connection that turned
+/// out dead is run again once, on a fresh one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Attempt {
+    First,
+    Retry,
+}
 use schema::{Stmt, Tables, DEFAULT_PREFIX};
 
 /// Default number of connections kept open.
@@ -412,7 +420,7 @@ impl PostgresStore {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn ping(&self) -> Result<(), Error> {
-        self.run("pinging", |conn| {
+        self.run("pinging", |conn, _| {
             conn.client.batch_execute("")?;
             Ok(())
         })
@@ -459,38 +467,72 @@ impl PostgresStore {
     }
 
     /// Runs `op` on a pooled connection, after setting the tables up if this
-    /// store has not yet. A connection that failed with anything but a
-    /// plain error reply is dropped.
+    /// store has not yet. A connection that failed with anything but a plain
+    /// error reply is dropped.
+    ///
+    /// A connection that sat idle in the pool may have been ended by the
+    /// server meanwhile (a restart, `pg_terminate_backend`), which shows only
+    /// when it is used. So a call that finds its reused connection dead is
+    /// run again, once, on a fresh connection (the other idle ones are closed
+    /// too). Every step is safe to run again: reads and idempotent writes
+    /// are; a transaction that did not reach its `COMMIT` left nothing behind
+    /// (a failed `COMMIT`, which may have been carried out, is never run
+    /// again); and a single statement whose first try may have been carried
+    /// out is told it is the second `attempt`, so that it can report a result
+    /// it cannot tell from that first try's as an error.
     fn run<T>(
         &self,
         doing: &str,
-        op: impl FnOnce(&mut Conn) -> Result<T, Fail>,
+        mut op: impl FnMut(&mut Conn, Attempt) -> Result<T, Fail>,
     ) -> Result<T, Error> {
-        let mut pooled = self.pool.get().map_err(|e| match e {
-            GetError::Connect(e) => self.error(&format!("{doing}: connecting"), &e),
-            GetError::Other(text) => Error::store(
-                format!("{doing} ({})", self.server),
-                PgFailure::text(text),
-            ),
-        })?;
-        let conn = pooled.conn()?;
-        let outcome = match self.set_up(conn) {
-            Ok(()) => op(conn),
-            Err(Fail::Pg(e)) => {
-                let fatal = is_fatal(&e) || conn.client.is_closed();
-                pooled.broken = fatal;
-                return Err(self.error("creating or checking the session tables", &e));
+        let mut attempt = Attempt::First;
+        loop {
+            let mut pooled = self
+                .pool
+                .get(attempt == Attempt::Retry)
+                .map_err(|e| match e {
+                    GetError::Connect(e) => self.error(&format!("{doing}: connecting"), &e),
+                    GetError::Other(text) => {
+                        Error::store(format!("{doing} ({})", self.server), PgFailure::text(text))
+                    }
+                })?;
+            let conn = pooled.conn()?;
+            let mut stage = doing;
+            let outcome = match self.set_up(conn) {
+                Ok(()) => op(conn, attempt),
+                Err(e) => {
+                    stage = "creating or checking the session tables";
+                    Err(e)
+                }
+            };
+            let (e, may_retry) = match outcome {
+                Ok(value) => return Ok(value),
+                Err(Fail::Store(e)) => return Err(e),
+                Err(Fail::Pg(e)) => (e, true),
+                Err(Fail::Committing(e)) => (e, false),
+            };
+            let dead = is_fatal(&e) || conn.client.is_closed();
+            pooled.broken = dead;
+            if dead && may_retry && pooled.reused && attempt == Attempt::First {
+                drop(pooled);
+                self.pool.drain_idle();
+                attempt = Attempt::Retry;
+                continue;
             }
-            Err(Fail::Store(e)) => return Err(e),
-        };
-        match outcome {
-            Ok(value) => Ok(value),
-            Err(Fail::Store(e)) => Err(e),
-            Err(Fail::Pg(e)) => {
-                pooled.broken = is_fatal(&e) || conn.client.is_closed();
-                Err(self.error(doing, &e))
-            }
+            return Err(self.error(stage, &e));
         }
+    }
+
+    /// The error for a result that a retried statement cannot tell apart
+    /// from its first, lost try having been carried out.
+    fn ambiguous(&self, doing: &str, what: &str) -> Fail {
+        Fail::Store(Error::store(
+            format!("{doing} ({})", self.server),
+            PgFailure::text(format!(
+                "the connection dropped during the first try and the retry {what}: the \
+                 dropped try may have done it; check the session before trying again"
+            )),
+        ))
     }
 
     /// Creates the tables if missing and checks their version, once.
@@ -500,6 +542,7 @@ impl PostgresStore {
         }
         let mut tx = conn.client.transaction()?;
         self.tables.set_up(&mut tx)?;
+        // Run again, a lost COMMIT finds the tables made: safe to retry.
         tx.commit()?;
         self.ready.store(true, Ordering::Release);
         Ok(())
@@ -549,9 +592,7 @@ impl PostgresStore {
     /// someone else are skipped, not waited for.
     fn sweep(&self, conn: &mut Conn, now: SystemTime, batch: u32) -> Result<u64, Fail> {
         let stmt = conn.statement(&self.tables, Stmt::Sweep)?;
-        Ok(conn
-            .client
-            .execute(&stmt, &[&now, &i64::from(batch)])?)
+        Ok(conn.client.execute(&stmt, &[&now, &i64::from(batch)])?)
     }
 }
 
@@ -625,7 +666,7 @@ impl Store for PostgresStore {
         let key: &[u8] = key.as_bytes();
         let data = record.encode()?.into_bytes();
         let expires = expires_at(&record);
-        self.run("writing a session", |conn| {
+        self.run("writing a session", |conn, _| {
             let stmt = conn.statement(&self.tables, Stmt::Set)?;
             conn.client.execute(&stmt, &[&key, &data, &expires])?;
             self.clean_up_if_due(conn);
@@ -648,7 +689,7 @@ impl Store for PostgresStore {
         let key = RecordKey::of(id);
         let key: &[u8] = key.as_bytes();
         let now = self.now();
-        self.run("updating a session", |conn| {
+        self.run("updating a session", |conn, _| {
             let select = conn.statement(&self.tables, Stmt::GetForUpdate)?;
             let write = conn.statement(&self.tables, Stmt::Write)?;
             let mut tx = conn.client.transaction()?;
@@ -664,7 +705,7 @@ impl Store for PostgresStore {
             }
             let data = record.encode()?.into_bytes();
             tx.execute(&write, &[&key, &data, &expires_at(&record)])?;
-            tx.commit()?;
+            tx.commit().map_err(Fail::Committing)?;
             self.clean_up_if_due(conn);
             Ok(true)
         })
@@ -677,10 +718,15 @@ impl Store for PostgresStore {
         let key = RecordKey::of(id);
         let key: &[u8] = key.as_bytes();
         let now = self.now();
-        self.run("taking a session", |conn| {
+        self.run("taking a session", |conn, attempt| {
             let stmt = conn.statement(&self.tables, Stmt::Take)?;
             let Some(row) = conn.client.query_opt(&stmt, &[&key, &now])? else {
-                return Ok(None);
+                // A row leaves the table once: after a dropped first try,
+                // "none" may mean that try took it.
+                return match attempt {
+                    Attempt::First => Ok(None),
+                    Attempt::Retry => Err(self.ambiguous("taking a session", "found no session")),
+                };
             };
             let live: bool = row.try_get(1)?;
             if !live {
@@ -698,11 +744,13 @@ impl Store for PostgresStore {
         let data = record.encode()?.into_bytes();
         let expires = expires_at(&record);
         let now = self.now();
-        self.run("creating a session", |conn| {
+        self.run("creating a session", |conn, attempt| {
             let stmt = conn.statement(&self.tables, Stmt::Create)?;
-            let stored = conn
-                .client
-                .execute(&stmt, &[&key, &data, &expires, &now])?;
+            let stored = conn.client.execute(&stmt, &[&key, &data, &expires, &now])?;
+            if stored == 0 && attempt == Attempt::Retry {
+                // The live row in the way may be the dropped first try's.
+                return Err(self.ambiguous("creating a session", "found the ID taken"));
+            }
             self.clean_up_if_due(conn);
             Ok(stored == 1)
         })
@@ -719,7 +767,7 @@ impl Store for PostgresStore {
         let now = self.now();
         let mut total: u64 = 0;
         for _ in 0..MAX_PURGE_BATCHES {
-            let deleted = self.run("purging expired sessions", |conn| {
+            let deleted = self.run("purging expired sessions", |conn, _| {
                 self.sweep(conn, now, batch)
             })?;
             total = total.saturating_add(deleted);
@@ -738,7 +786,7 @@ impl Store for PostgresStore {
     /// milliseconds for thousands of sessions, longer for millions. Counts
     /// expired rows not yet cleaned up.
     fn count(&self) -> Result<Option<u64>, Error> {
-        self.run("counting sessions", |conn| {
+        self.run("counting sessions", |conn, _| {
             let stmt = conn.statement(&self.tables, Stmt::Count)?;
             let count: i64 = conn.client.query_one(&stmt, &[])?.try_get(0)?;
             Ok(Some(u64::try_from(count).unwrap_or(0)))
@@ -751,7 +799,7 @@ impl PostgresStore {
     fn read(&self, key: &[u8; 32], doing: &str) -> Result<Option<Record>, Error> {
         let key: &[u8] = key;
         let now = self.now();
-        self.run(doing, |conn| {
+        self.run(doing, |conn, _| {
             let stmt = conn.statement(&self.tables, Stmt::Get)?;
             conn.client
                 .query_opt(&stmt, &[&key, &now])?
@@ -763,7 +811,7 @@ impl PostgresStore {
     /// Deletes the row under `key`, if any.
     fn remove(&self, key: &[u8; 32], doing: &str) -> Result<(), Error> {
         let key: &[u8] = key;
-        self.run(doing, |conn| {
+        self.run(doing, |conn, _| {
             let stmt = conn.statement(&self.tables, Stmt::Delete)?;
             conn.client.execute(&stmt, &[&key])?;
             Ok(())

@@ -9,11 +9,11 @@
 //! leaves the thread to finish on its own: it keeps its pool slot until then,
 //! so at most `size` such threads ever exist, and it closes what it opened.
 //!
-//! **Checking out.** A pooled connection that the server ended while it sat
-//! idle (a restart, `pg_terminate_backend`, an idle timeout) has the server's
-//! goodbye or an end of file waiting in its socket. Checking out polls the
-//! socket without blocking and drops such a connection for a fresh one, so a
-//! restart under idle connections is invisible to callers.
+//! **Dead idle connections.** A pooled connection that the server ended
+//! while it sat idle (a restart, `pg_terminate_backend`, an idle timeout)
+//! shows it only when used: the `postgres` client reads its socket only
+//! inside a call. The store retries such a call once on a fresh connection
+//! ([`Pool::get`] with `fresh`), when that is safe (see `PostgresStore::run`).
 
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -21,7 +21,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use postgres::error::{DbError, Severity};
-use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, Statement};
 
 use super::schema::{Stmt, Tables};
@@ -30,7 +29,12 @@ use crate::Error;
 /// What a step on a connection can fail with: the driver (the connection may
 /// be broken), or this crate (a corrupt record: the connection is fine).
 pub(super) enum Fail {
+    /// The driver failed; the step may be tried again on a fresh connection
+    /// if this one died before the call did anything.
     Pg(postgres::Error),
+    /// The driver failed where trying again is never safe: a `COMMIT`,
+    /// which may have been carried out before its reply was lost.
+    Committing(postgres::Error),
     Store(Error),
 }
 
@@ -138,17 +142,6 @@ impl Conn {
         }
         Ok(prepared)
     }
-
-    /// Whether the server ended this connection while it sat idle: polls the
-    /// socket without waiting, so a pending error or end of file is seen.
-    fn ended_while_idle(&mut self) -> bool {
-        if self.client.is_closed() {
-            return true;
-        }
-        // We never LISTEN, so nothing but an error or the end can be there.
-        let polled = self.client.notifications().iter().next();
-        polled.is_err() || self.client.is_closed()
-    }
 }
 
 /// Opens one connection, ready for use (session settings applied).
@@ -206,6 +199,8 @@ struct Handoff {
 pub(super) struct Pooled<'p> {
     pool: &'p Pool,
     conn: Option<Conn>,
+    /// It sat idle in the pool before: the server may have ended it since.
+    pub(super) reused: bool,
     pub(super) broken: bool,
 }
 
@@ -227,24 +222,30 @@ impl Pool {
         }
     }
 
-    pub(super) fn get(&self) -> Result<Pooled<'_>, GetError> {
+    /// A connection: an idle one if there is one, unless `fresh` asks for a
+    /// newly opened one (an idle one is then closed to make room if the pool
+    /// is full).
+    pub(super) fn get(&self, fresh: bool) -> Result<Pooled<'_>, GetError> {
         let deadline = Instant::now() + self.wait;
         let mut state = self.shared.lock();
-        // Each round pops an idle connection (finitely many), opens one, or
-        // waits until the deadline.
+        // Each round takes an idle connection, opens one, or waits until the
+        // deadline.
         loop {
-            if let Some(mut conn) = state.idle.pop() {
-                drop(state);
-                if !conn.ended_while_idle() {
-                    return Ok(self.lend(conn));
+            if !fresh {
+                if let Some(conn) = state.idle.pop() {
+                    drop(state);
+                    return Ok(self.lend(conn, true));
                 }
-                // Dead: close it and take its slot for a fresh one.
-                drop(conn);
-                return self.open(deadline);
             }
             if state.open < self.size {
                 state.open += 1;
                 drop(state);
+                return self.open(deadline);
+            }
+            if let Some(conn) = state.idle.pop() {
+                // Full, but with an idle connection: its slot is reused.
+                drop(state);
+                drop(conn);
                 return self.open(deadline);
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -261,6 +262,17 @@ impl Pool {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
+    }
+
+    /// Closes every idle connection: after one turned out dead, the others
+    /// (from the same server, before its restart) likely are too.
+    pub(super) fn drain_idle(&self) {
+        let mut state = self.shared.lock();
+        let idle = std::mem::take(&mut state.idle);
+        state.open = state.open.saturating_sub(idle.len());
+        drop(state);
+        drop(idle);
+        self.shared.freed.notify_all();
     }
 
     /// Opens a connection in a slot already counted in `open`, waiting until
@@ -306,7 +318,7 @@ impl Pool {
             if let Some(result) = waiting.result.take() {
                 drop(waiting);
                 return match result {
-                    Ok(client) => Ok(self.lend(Conn::new(client))),
+                    Ok(client) => Ok(self.lend(Conn::new(client), false)),
                     Err(e) => {
                         self.shared.release_slot();
                         Err(GetError::Connect(e))
@@ -330,10 +342,11 @@ impl Pool {
         }
     }
 
-    fn lend(&self, conn: Conn) -> Pooled<'_> {
+    fn lend(&self, conn: Conn, reused: bool) -> Pooled<'_> {
         Pooled {
             pool: self,
             conn: Some(conn),
+            reused,
             broken: false,
         }
     }

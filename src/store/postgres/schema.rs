@@ -169,15 +169,15 @@ impl Tables {
                      expires_at = EXCLUDED.expires_at"
                 ),
                 Stmt::Delete => format!("DELETE FROM {sessions} WHERE key = $1"),
-                Stmt::GetForUpdate => format!(
-                    "SELECT data FROM {sessions} WHERE key = $1 AND {live} FOR UPDATE"
-                ),
-                Stmt::Write => format!(
-                    "UPDATE {sessions} SET data = $2, expires_at = $3 WHERE key = $1"
-                ),
-                Stmt::Take => format!(
-                    "DELETE FROM {sessions} WHERE key = $1 RETURNING data, {live} AS live"
-                ),
+                Stmt::GetForUpdate => {
+                    format!("SELECT data FROM {sessions} WHERE key = $1 AND {live} FOR UPDATE")
+                }
+                Stmt::Write => {
+                    format!("UPDATE {sessions} SET data = $2, expires_at = $3 WHERE key = $1")
+                }
+                Stmt::Take => {
+                    format!("DELETE FROM {sessions} WHERE key = $1 RETURNING data, {live} AS live")
+                }
                 Stmt::Create => format!(
                     "INSERT INTO {sessions} AS s (key, data, expires_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, \

@@ -15,7 +15,7 @@
 use sha2::{Digest, Sha256};
 
 use super::schema::Stmt;
-use super::PostgresStore;
+use super::{Attempt, PostgresStore};
 use crate::store::{IndexEntry, Record, RecordKey, RevocationHandle, UserIndex};
 use crate::{Error, SessionId};
 
@@ -39,14 +39,15 @@ impl UserIndex for PostgresStore {
     fn entries(&self, user: &str) -> Result<Vec<IndexEntry>, Error> {
         let user = user_hash(user);
         let user: &[u8] = &user;
-        self.run("reading a user's sessions", |conn| {
+        self.run("reading a user's sessions", |conn, _| {
             let stmt = conn.statement(&self.tables, Stmt::Entries)?;
             let rows = conn.client.query(&stmt, &[&user])?;
             let mut entries = Vec::with_capacity(rows.len());
             for row in rows {
                 let handle: &[u8] = row.try_get(0)?;
                 let key: &[u8] = row.try_get(1)?;
-                let (Ok(handle), Ok(key)) = (<[u8; 16]>::try_from(handle), <[u8; 32]>::try_from(key))
+                let (Ok(handle), Ok(key)) =
+                    (<[u8; 16]>::try_from(handle), <[u8; 32]>::try_from(key))
                 else {
                     return Err(corrupt_row().into());
                 };
@@ -72,29 +73,37 @@ impl UserIndex for PostgresStore {
         let expected: Option<&[u8]> = expected.map(|key| &key.as_bytes()[..]);
         let new = new.map(RecordKey::of);
         let new: Option<&[u8]> = new.as_ref().map(|key| &key.as_bytes()[..]);
-        self.run("changing a user's session index", |conn| {
-            match (expected, new) {
-                (None, Some(new)) => {
-                    let stmt = conn.statement(&self.tables, Stmt::AddEntry)?;
-                    Ok(conn.client.execute(&stmt, &[&user, &handle, &new])? == 1)
-                }
+        let doing = "changing a user's session index";
+        self.run(doing, |conn, attempt| {
+            let changed = match (expected, new) {
                 (None, None) => {
                     // Nothing to change: "absent" holds if it is absent.
                     let stmt = conn.statement(&self.tables, Stmt::HasEntry)?;
-                    let exists: bool = conn.client.query_one(&stmt, &[&user, &handle])?.try_get(0)?;
-                    Ok(!exists)
+                    let exists: bool = conn
+                        .client
+                        .query_one(&stmt, &[&user, &handle])?
+                        .try_get(0)?;
+                    return Ok(!exists);
+                }
+                (None, Some(new)) => {
+                    let stmt = conn.statement(&self.tables, Stmt::AddEntry)?;
+                    conn.client.execute(&stmt, &[&user, &handle, &new])?
                 }
                 (Some(expected), Some(new)) => {
                     let stmt = conn.statement(&self.tables, Stmt::MoveEntry)?;
-                    Ok(conn
-                        .client
+                    conn.client
                         .execute(&stmt, &[&user, &handle, &expected, &new])?
-                        == 1)
                 }
                 (Some(expected), None) => {
                     let stmt = conn.statement(&self.tables, Stmt::RemoveEntry)?;
-                    Ok(conn.client.execute(&stmt, &[&user, &handle, &expected])? == 1)
+                    conn.client.execute(&stmt, &[&user, &handle, &expected])?
                 }
+            };
+            match (changed, attempt) {
+                (1, _) => Ok(true),
+                // The entry no longer as expected may be the first try's doing.
+                (_, Attempt::Retry) => Err(self.ambiguous(doing, "found the entry changed")),
+                _ => Ok(false),
             }
         })
     }
