@@ -208,6 +208,12 @@ impl PostgresStoreBuilder {
     /// The schema the tables live in, created if missing (default: none,
     /// so the connection's `search_path` decides, usually `public`). ASCII
     /// letters, digits and `_`.
+    ///
+    /// ```
+    /// let store = http_session::PostgresStore::builder("host=127.0.0.1").schema("sessions").build()?;
+    /// assert_eq!(store.sessions_table(), "sessions.http_session_sessions");
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn schema(mut self, schema: &str) -> Self {
         self.schema = Some(schema.to_owned());
         self
@@ -217,6 +223,12 @@ impl PostgresStoreBuilder {
     /// `http_session_sessions`, `http_session_users`, `http_session_schema`),
     /// so several applications, or test runs, can share one database. ASCII
     /// letters, digits and `_`, at most 44 bytes.
+    ///
+    /// ```
+    /// let store = http_session::PostgresStore::builder("host=127.0.0.1").table_prefix("shop_").build()?;
+    /// assert_eq!(store.sessions_table(), "shop_sessions");
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn table_prefix(mut self, prefix: &str) -> Self {
         self.prefix = prefix.to_owned();
         self
@@ -224,6 +236,12 @@ impl PostgresStoreBuilder {
 
     /// The most connections open at once (default 8, at least 1). Give it
     /// at least as many as your server has worker threads.
+    ///
+    /// ```
+    /// let store = http_session::PostgresStore::builder("host=127.0.0.1").pool_size(32).build()?;
+    /// assert!(format!("{store:?}").contains("pool_size: 32"));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn pool_size(mut self, size: usize) -> Self {
         self.pool_size = size;
         self
@@ -231,6 +249,13 @@ impl PostgresStoreBuilder {
 
     /// How long a call waits to open a connection (login included), or for a
     /// pooled one to be free (default 2 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = http_session::PostgresStore::builder("host=127.0.0.1")
+    ///     .connect_timeout(Duration::from_millis(500));
+    /// assert!(builder.build().is_ok());
+    /// ```
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -239,6 +264,13 @@ impl PostgresStoreBuilder {
     /// The longest one statement may run, and a transaction stay idle,
     /// before the server cancels it (default 2 s; whole milliseconds). An
     /// update waiting for another update's row lock counts as running.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = http_session::PostgresStore::builder("host=127.0.0.1")
+    ///     .query_timeout(Duration::from_millis(250));
+    /// assert!(builder.build().is_ok());
+    /// ```
     pub fn query_timeout(mut self, timeout: Duration) -> Self {
         self.query_timeout = timeout;
         self
@@ -247,6 +279,12 @@ impl PostgresStoreBuilder {
     /// The most expired rows one write deletes (default 500); `0` turns the
     /// cleanup on writes off (then call [`purge_expired`](Store::purge_expired)
     /// yourself).
+    ///
+    /// ```
+    /// // Cleanup by a job of your own instead: writes delete nothing.
+    /// let store = http_session::PostgresStore::builder("host=127.0.0.1").cleanup_batch(0).build()?;
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn cleanup_batch(mut self, rows: u32) -> Self {
         self.cleanup_batch = rows;
         self
@@ -255,12 +293,30 @@ impl PostgresStoreBuilder {
     /// How often this store's writes clean up (default every 60 s by the
     /// store's clock); a cleanup that found a full batch runs again on the
     /// next write.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let store = http_session::PostgresStore::builder("host=127.0.0.1")
+    ///     .cleanup_interval(Duration::from_secs(10))
+    ///     .build()?;
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn cleanup_interval(mut self, interval: Duration) -> Self {
         self.cleanup_interval = interval;
         self
     }
 
     /// The clock expiry is judged by (default: the system clock).
+    ///
+    /// ```
+    /// use http_session::ManualClock;
+    /// use std::time::SystemTime;
+    /// let time = ManualClock::new(SystemTime::now());
+    /// let store = http_session::PostgresStore::builder("host=127.0.0.1")
+    ///     .clock(time.clock())
+    ///     .build()?;
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
@@ -275,6 +331,15 @@ impl PostgresStoreBuilder {
     /// dbname=…` or `postgresql://user:password@host:port/dbname`. The store
     /// sets `connect_timeout`, `tcp_user_timeout` and keepalives from its own
     /// settings.
+    ///
+    /// ```
+    /// use http_session::PostgresStore;
+    /// // Nothing listens on port 1: building works all the same.
+    /// let store = PostgresStore::builder("host=127.0.0.1 port=1 user=app password=secret").build()?;
+    /// let err = store.ping().unwrap_err();
+    /// assert!(err.to_string().contains("127.0.0.1:1") && !err.to_string().contains("secret"));
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
     pub fn build(self) -> Result<PostgresStore, Error> {
         if self.pool_size == 0 {
             return Err(Error::config("PostgresStore pool_size must be at least 1"));
