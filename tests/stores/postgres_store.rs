@@ -316,6 +316,44 @@ fn corrupt_rows_are_errors_for_their_id_only() {
     assert_eq!(store.get(&good).unwrap(), Some(record(8)));
 }
 
+/// A server error whose `DETAIL` quotes the failing row (here a constraint
+/// someone added) is reported without that detail: the row holds the key
+/// and the session's data.
+#[test]
+fn server_errors_never_quote_the_row() {
+    let (store, _cleanup) = private_store();
+    store.ping().unwrap();
+    let mut admin = admin();
+    admin
+        .batch_execute(&format!(
+            "ALTER TABLE {} ADD CONSTRAINT small CHECK (octet_length(data) < 20)",
+            store.sessions_table()
+        ))
+        .unwrap();
+    let id = SessionId::generate();
+    let secret = Record::new(
+        json!({"csrf": "t0p-s3cret-token"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let err = store.set(&id, secret).unwrap_err();
+    let message = format!("{err} {err:?}");
+    assert!(
+        message.contains("23514") && message.contains("small"),
+        "{message}"
+    );
+    let key_hex: String = RecordKey::of(&id)
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for leaked in [&key_hex[..16], "t0p-s3cret", "Failing row", id.as_str()] {
+        assert!(!message.contains(leaked), "{leaked} in {message}");
+    }
+    assert_eq!(store.get(&id).unwrap(), None, "nothing stored");
+}
+
 #[test]
 fn a_corrupt_user_index_row_is_an_error_that_names_no_one() {
     let (store, _cleanup) = private_store();
