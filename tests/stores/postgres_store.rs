@@ -1016,3 +1016,31 @@ fn count_counts_rows_and_user_index_is_offered() {
     assert_eq!(store.count().unwrap(), Some(5));
     assert!(store.user_index().is_some());
 }
+
+/// SECURITY.md's way to end every session at once: `TRUNCATE` the sessions
+/// and users tables; the running store goes on.
+#[test]
+fn truncating_the_tables_ends_every_session_and_the_store_goes_on() {
+    let (store, _cleanup) = private_store();
+    let session = Session::with_store(store);
+    let ids: Vec<SessionId> = (0..3)
+        .map(|_| session.create(json!({"user": "ana"})).unwrap())
+        .collect();
+    for id in &ids {
+        assert!(session.bind_user(id, "ana").unwrap());
+    }
+    let mut admin = admin();
+    admin
+        .batch_execute(&format!(
+            "TRUNCATE {}, {}",
+            session.store().sessions_table(),
+            session.store().users_table()
+        ))
+        .unwrap();
+    for id in &ids {
+        assert_eq!(session.get(id).unwrap(), None);
+    }
+    assert!(session.sessions_of("ana", None).unwrap().is_empty());
+    let id = session.create(json!({"user": "bo"})).unwrap();
+    assert_eq!(session.get(&id).unwrap().unwrap()["user"], "bo");
+}
