@@ -126,9 +126,15 @@ const MAX_PURGE_BATCHES: usize = 10_000;
 ///   set from the same timeout. When PostgreSQL is down every call fails with
 ///   [`Error::Store`], naming the server and the cause;
 /// - **recovery without rebuilding**: a connection that failed is dropped,
-///   never reused, and one that the server ended while it sat in the pool (a
-///   restart, `pg_terminate_backend`) is noticed before use and replaced, so
-///   calls work again as soon as the server does;
+///   never reused, so calls work again as soon as the server does. One that
+///   the server ended while it sat in the pool (a restart,
+///   `pg_terminate_backend`) shows it only when next used: that call is run
+///   again, once, on a fresh connection (the other idle ones are closed too),
+///   so the caller sees nothing. Only where the first try may have been
+///   carried out and the retry cannot tell (a `take` or `create` whose retry
+///   finds the session gone or the ID taken, an index entry found changed) is
+///   the call an error instead of a silent `None` or `false`; a failed
+///   `COMMIT` is never run again;
 /// - **a user index** ([`UserIndex`]): every change of an entry is one
 ///   statement;
 /// - **schema versioned**: a store refuses tables made by a newer version of
