@@ -63,6 +63,8 @@
 //!   (CGI programs).
 //! - `RedisStore` (cargo feature `redis`; `redis-tls`, `redis-cluster`):
 //!   shared by every server that can reach it.
+//! - `PostgresStore` (cargo feature `postgres`): sessions in PostgreSQL
+//!   tables, shared by every server that can reach the database.
 //! - Your own: implement [`Store`]'s `get`, `set` and `delete` on [`Record`]s;
 //!   `Arc<S>`, `Box<S>` and `&S` are stores too.
 //!
@@ -136,5 +138,7 @@ pub use session::{
     DEFAULT_TTL, MAX_CANDIDATES,
 };
 pub use store::{FileStore, FileStoreBuilder, MemoryStore, MemoryStoreBuilder, Record, Store};
+#[cfg(feature = "postgres")]
+pub use store::{PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "redis")]
 pub use store::{RedisStore, RedisStoreBuilder};

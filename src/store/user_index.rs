@@ -56,6 +56,12 @@ impl RecordKey {
         &self.0
     }
 
+    /// The key whose bytes are `bytes`, as a store read them back.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> RecordKey {
+        RecordKey(bytes)
+    }
+
     /// The key as 64 lowercase hex digits: the file name or Redis key suffix
     /// of the record.
     pub fn to_hex(&self) -> String {
@@ -108,6 +114,12 @@ impl RevocationHandle {
     /// The handle's 16 bytes.
     pub fn as_bytes(&self) -> &[u8; 16] {
         &self.0
+    }
+
+    /// The handle whose bytes are `bytes`, as a store read them back.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn from_bytes(bytes: [u8; 16]) -> RevocationHandle {
+        RevocationHandle(bytes)
     }
 }
 

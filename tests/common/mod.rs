@@ -8,6 +8,9 @@
 /// this file by path too).
 pub mod fuzz_checks;
 pub mod linearizability;
+/// PostgreSQL on 127.0.0.1:5432, with tables of each test's own.
+#[cfg(feature = "postgres")]
+pub mod postgres_server;
 /// A hand-rolled HTTP/1.1 server on a `TcpListener`.
 pub mod raw;
 #[cfg(feature = "redis")]

@@ -175,3 +175,24 @@ pub fn redis(clock: Clock) -> Fixture {
         _keep: Box::new(KeyCleanup::new(SHARED_URL, &prefix)),
     }
 }
+
+#[cfg(feature = "postgres")]
+pub fn postgres(clock: Clock) -> Fixture {
+    use super::postgres_server::{unique_prefix, TableCleanup, PARAMS};
+    let prefix = unique_prefix();
+    let store = http_session::PostgresStore::builder(PARAMS)
+        .table_prefix(&prefix)
+        .pool_size(8)
+        .clock(clock)
+        .build()
+        .unwrap();
+    Fixture {
+        store: Arc::new(store),
+        traits: Traits {
+            atomic: true,
+            honours_expiry: true,
+            purges: true,
+        },
+        _keep: Box::new(TableCleanup::new(&prefix)),
+    }
+}

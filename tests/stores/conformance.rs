@@ -1,8 +1,9 @@
 //! The conformance suite (`tests/common/suite.rs`) against every store:
 //! MemoryStore, FileStore, a user's get/set/delete-only store, a user's store
 //! that adds only an atomic `update` (and so gets an atomic `take` from the
-//! trait), and RedisStore on the real redis-server at 127.0.0.1:6379 (with
-//! `--features redis`).
+//! trait), RedisStore on the real redis-server at 127.0.0.1:6379 (with
+//! `--features redis`), and PostgresStore on the PostgreSQL at 127.0.0.1:5432
+//! (with `--features postgres`, on tables of each test's own).
 
 use crate::common;
 use crate::conformance;
@@ -19,9 +20,13 @@ conformance!(
 );
 #[cfg(feature = "redis")]
 conformance!(redis, common::stores::redis);
+#[cfg(feature = "postgres")]
+conformance!(postgres, common::stores::postgres);
 
 // The user-index section, on every store that keeps an index.
 user_index_conformance!(memory_user_index, common::stores::memory);
 user_index_conformance!(file_user_index, common::stores::file);
 #[cfg(feature = "redis")]
 user_index_conformance!(redis_user_index, common::stores::redis);
+#[cfg(feature = "postgres")]
+user_index_conformance!(postgres_user_index, common::stores::postgres);

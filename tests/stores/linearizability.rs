@@ -281,6 +281,13 @@ fn redis_store_is_linearizable() {
     check_store("redis", store, 90);
 }
 
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_store_is_linearizable() {
+    let (store, _cleanup) = common::postgres_server::private_store();
+    check_store("postgres", store, 40);
+}
+
 /// The checker on hand-made histories.
 mod checker {
     use super::*;

@@ -1,6 +1,6 @@
 //! The stores: the conformance suite against every store, FileStore (and its
-//! index of a user's sessions) and RedisStore beyond it (Redis Cluster and
-//! rediss:// with their features), linearizable histories, several processes
+//! index of a user's sessions), RedisStore (Redis Cluster and rediss:// with
+//! their features) and PostgresStore beyond it, linearizable histories, several processes
 //! sharing one store, and no live ID kept at rest by the persistent stores.
 
 #[path = "../common/mod.rs"]
@@ -11,6 +11,8 @@ mod file_store;
 mod file_user_index;
 mod linearizability;
 mod no_live_id_at_rest;
+#[cfg(feature = "postgres")]
+mod postgres_store;
 mod processes;
 #[cfg(feature = "redis-cluster")]
 mod redis_cluster;

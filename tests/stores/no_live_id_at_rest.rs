@@ -1,7 +1,7 @@
-//! No live session ID at rest (DESIGN "IDs at rest"): everything FileStore and
-//! RedisStore keep, names and contents alike, is read back in full, and no live
-//! ID shows up in any encoding. A directory listing, a Redis `SCAN`, a dump or
-//! a backup hands out no working cookie.
+//! No live session ID at rest (DESIGN "IDs at rest"): everything FileStore,
+//! RedisStore and PostgresStore keep, names and contents alike, is read back
+//! in full, and no live ID shows up in any encoding. A directory listing, a
+//! Redis `SCAN`, a dump or a backup hands out no working cookie.
 
 use std::fs;
 use std::path::Path;
@@ -202,4 +202,46 @@ fn assert_no_user(users: &[&str], where_: &str, what: &[u8]) {
             "a user name is in {where_}"
         );
     }
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_store_keeps_no_live_id_in_any_row() {
+    use crate::common::postgres_server::{admin, private_store};
+
+    let (store, cleanup) = private_store();
+    let session = Session::with_store(store);
+    let ids = live_sessions(&session);
+    // Bound to users too, so the user index has rows to read.
+    for (n, id) in ids.iter().enumerate() {
+        assert!(session.bind_user(id, &format!("user-{}", n % 3)).unwrap());
+    }
+
+    let mut admin = admin();
+    let p = cleanup.prefix();
+    let mut rows = 0;
+    for (table, bytea_columns) in [
+        ("sessions", &["key", "data"][..]),
+        ("users", &["user_hash", "handle", "record_key"][..]),
+        ("schema", &[][..]),
+    ] {
+        // Every row whole, as PostgreSQL prints it (bytea as \x hex), and
+        // every bytea column's raw bytes.
+        let select = format!("SELECT row_to_json(t)::text, t.* FROM \"{p}{table}\" t");
+        for row in admin.query(&select, &[]).unwrap() {
+            rows += 1;
+            let text: String = row.get(0);
+            assert_no_live_id(&ids, &format!("a row of {p}{table}"), text.as_bytes());
+            for column in bytea_columns {
+                let bytes: Vec<u8> = row.get(*column);
+                assert!(!bytes.is_empty());
+                assert_no_live_id(&ids, &format!("{p}{table}.{column}"), &bytes);
+            }
+        }
+    }
+    assert_eq!(
+        rows,
+        2 * ids.len() + 1,
+        "a row per session, an index row per session, the version row"
+    );
 }

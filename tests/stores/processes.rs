@@ -1,5 +1,5 @@
-//! Several real processes sharing one store: a FileStore directory, or one
-//! Redis. The children are this test binary run again with `child_process`
+//! Several real processes sharing one store: a FileStore directory, one
+//! Redis, or one PostgreSQL database. The children are this test binary run again with `child_process`
 //! (`processes::child_process`) selected and its orders in environment variables.
 //!
 //! Figures (kills, sessions checked) are printed: run with `--nocapture`.
@@ -18,7 +18,8 @@ const MODE: &str = "HTTP_SESSION_CHILD";
 const STORE: &str = "HTTP_SESSION_CHILD_STORE";
 const ARGS: &str = "HTTP_SESSION_CHILD_ARGS";
 
-/// Where a child finds the store: `file:<dir>` or `redis:<url> <prefix>`.
+/// Where a child finds the store: `file:<dir>`, `redis:<url> <prefix>` or
+/// `postgres:<table prefix>` (on the machine's PostgreSQL).
 fn open_store(spec: &str) -> Arc<dyn Store> {
     if let Some(dir) = spec.strip_prefix("file:") {
         return Arc::new(FileStore::open(dir).unwrap());
@@ -29,6 +30,15 @@ fn open_store(spec: &str) -> Arc<dyn Store> {
         return Arc::new(
             http_session::RedisStore::builder(url)
                 .prefix(prefix)
+                .build()
+                .unwrap(),
+        );
+    }
+    #[cfg(feature = "postgres")]
+    if let Some(prefix) = spec.strip_prefix("postgres:") {
+        return Arc::new(
+            http_session::PostgresStore::builder(crate::common::postgres_server::PARAMS)
+                .table_prefix(prefix)
                 .build()
                 .unwrap(),
         );
@@ -108,9 +118,9 @@ fn child_updates(store: &Arc<dyn Store>, args: &[&str]) {
     }
 }
 
-fn n_processes_m_updates(spec: &str, store: &dyn Store) {
+/// 4 processes update one session `updates` times each, at once.
+fn n_processes_m_updates(spec: &str, store: &dyn Store, updates: usize) {
     const PROCESSES: usize = 4;
-    const UPDATES: usize = 100;
     let id = SessionId::generate();
     assert!(store
         .create(
@@ -119,20 +129,20 @@ fn n_processes_m_updates(spec: &str, store: &dyn Store) {
         )
         .unwrap());
     let children: Vec<Child> = (0..PROCESSES)
-        .map(|p| spawn_child("updates", spec, &format!("{id} p{p} {UPDATES}")))
+        .map(|p| spawn_child("updates", spec, &format!("{id} p{p} {updates}")))
         .collect();
     children.into_iter().for_each(wait_ok);
     let record = store.get(&id).unwrap().unwrap();
-    assert_eq!(record.data["count"], (PROCESSES * UPDATES) as u64);
+    assert_eq!(record.data["count"], (PROCESSES * updates) as u64);
     for p in 0..PROCESSES {
-        for i in 0..UPDATES {
+        for i in 0..updates {
             assert_eq!(record.data[&format!("p{p}-{i}")], i, "p{p}-{i} lost");
         }
     }
     println!(
-        "{PROCESSES} processes x {UPDATES} updates of one session: count = {}, all {} keys present",
+        "{PROCESSES} processes x {updates} updates of one session: count = {}, all {} keys present",
         record.data["count"],
-        PROCESSES * UPDATES
+        PROCESSES * updates
     );
 }
 
@@ -140,7 +150,7 @@ fn n_processes_m_updates(spec: &str, store: &dyn Store) {
 fn file_store_n_processes_m_updates() {
     let dir = tempfile::tempdir().unwrap();
     let store = FileStore::open(dir.path()).unwrap();
-    n_processes_m_updates(&format!("file:{}", dir.path().display()), &store);
+    n_processes_m_updates(&format!("file:{}", dir.path().display()), &store, 100);
 }
 
 #[cfg(feature = "redis")]
@@ -148,7 +158,20 @@ fn file_store_n_processes_m_updates() {
 fn redis_store_n_processes_m_updates() {
     use crate::common::redis_server::{shared_store, SHARED_URL};
     let (store, cleanup) = shared_store();
-    n_processes_m_updates(&format!("redis:{SHARED_URL} {}", cleanup.prefix()), &store);
+    n_processes_m_updates(
+        &format!("redis:{SHARED_URL} {}", cleanup.prefix()),
+        &store,
+        100,
+    );
+}
+
+/// 4 processes x 250 increments of one session in one database: 1,000.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_store_n_processes_m_updates() {
+    use crate::common::postgres_server::private_store;
+    let (store, cleanup) = private_store();
+    n_processes_m_updates(&format!("postgres:{}", cleanup.prefix()), &store, 250);
 }
 
 // ---- Two Sessions in two processes ----------------------------------------
@@ -239,6 +262,15 @@ fn redis_store_two_processes_share_sessions() {
     use crate::common::redis_server::{shared_store, SHARED_URL};
     let (store, cleanup) = shared_store();
     let name = format!("redis:{SHARED_URL} {}", cleanup.prefix());
+    two_sessions_share(&name, Arc::new(store));
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_store_two_processes_share_sessions() {
+    use crate::common::postgres_server::private_store;
+    let (store, cleanup) = private_store();
+    let name = format!("postgres:{}", cleanup.prefix());
     two_sessions_share(&name, Arc::new(store));
 }
 
