@@ -61,6 +61,9 @@
 //! - [`MemoryStore`] (the default): sharded, bounded, gone with the process.
 //! - [`FileStore`]: one file per session, shared by processes on one machine
 //!   (CGI programs).
+//! - `SqliteStore` (cargo feature `sqlite`): one SQLite database file,
+//!   shared by the processes and threads of one machine (CGI programs,
+//!   threaded servers), crash-safe.
 //! - `RedisStore` (cargo feature `redis`; `redis-tls`, `redis-cluster`):
 //!   shared by every server that can reach it.
 //! - Your own: implement [`Store`]'s `get`, `set` and `delete` on [`Record`]s;
@@ -138,3 +141,5 @@ pub use session::{
 pub use store::{FileStore, FileStoreBuilder, MemoryStore, MemoryStoreBuilder, Record, Store};
 #[cfg(feature = "redis")]
 pub use store::{RedisStore, RedisStoreBuilder};
+#[cfg(feature = "sqlite")]
+pub use store::{SqliteStore, SqliteStoreBuilder};

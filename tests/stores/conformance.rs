@@ -1,8 +1,9 @@
 //! The conformance suite (`tests/common/suite.rs`) against every store:
 //! MemoryStore, FileStore, a user's get/set/delete-only store, a user's store
 //! that adds only an atomic `update` (and so gets an atomic `take` from the
-//! trait), and RedisStore on the real redis-server at 127.0.0.1:6379 (with
-//! `--features redis`).
+//! trait), RedisStore on the real redis-server at 127.0.0.1:6379 (with
+//! `--features redis`), and SqliteStore on a fresh database file (with
+//! `--features sqlite`).
 
 use crate::common;
 use crate::conformance;
@@ -19,6 +20,10 @@ conformance!(
 );
 #[cfg(feature = "redis")]
 conformance!(redis, common::stores::redis);
+#[cfg(feature = "sqlite")]
+conformance!(sqlite, common::stores::sqlite);
 
 // The user-index section, on every store that keeps an index.
 user_index_conformance!(memory_user_index, common::stores::memory);
+#[cfg(feature = "sqlite")]
+user_index_conformance!(sqlite_user_index, common::stores::sqlite);
