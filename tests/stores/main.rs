@@ -1,5 +1,6 @@
-//! The stores: the conformance suite against every store, FileStore and
-//! RedisStore beyond it (Redis Cluster and rediss:// with their features),
+//! The stores: the conformance suite against every store, FileStore,
+//! SqliteStore and RedisStore beyond it (Redis Cluster and rediss:// with
+//! their features),
 //! linearizable histories, several processes sharing one store, and no live
 //! ID kept at rest by the persistent stores.
 
@@ -17,4 +18,6 @@ mod redis_cluster;
 mod redis_store;
 #[cfg(feature = "redis-tls")]
 mod redis_tls;
+#[cfg(feature = "sqlite")]
+mod sqlite_store;
 mod take_is_atomic;
