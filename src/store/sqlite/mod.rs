@@ -49,8 +49,28 @@ const COUNT: &str = "SELECT count(*) FROM sessions";
 ///
 /// Each session is one row of the table `sessions`, keyed by the SHA-256 of
 /// the session ID's bytes (never the ID), holding [`Record::encode`]'s JSON
-/// and its expiry time in a column of its own (indexed, for the cleanup). The
-/// schema is documented in the crate's README, and versioned. Guarantees:
+/// (the one format of the text stores: every field of the record
+/// round-trips, and a field added later needs no new column) and its expiry
+/// time in a column of its own, indexed, for the cleanup. Schema version 1:
+///
+/// ```sql
+/// CREATE TABLE sessions (
+///     key        BLOB PRIMARY KEY NOT NULL, -- SHA-256 of the session ID's 32 bytes
+///     expires_at INTEGER,                   -- ms since 1970 (store's clock); NULL: never
+///     record     TEXT NOT NULL              -- Record::encode's JSON
+/// ) STRICT;
+/// CREATE INDEX sessions_expires_at ON sessions (expires_at);
+/// CREATE TABLE user_sessions (              -- the UserIndex
+///     user_hash  BLOB NOT NULL,             -- SHA-256 of the user name
+///     handle     BLOB NOT NULL,             -- the revocation handle's 16 bytes
+///     record_key BLOB NOT NULL,             -- the session's `key`
+///     PRIMARY KEY (user_hash, handle)
+/// ) STRICT, WITHOUT ROWID;
+/// PRAGMA application_id = 0x68747373;       -- "htss"
+/// PRAGMA user_version = 1;
+/// ```
+///
+/// Guarantees:
 ///
 /// - **atomic updates across threads and processes**: every read-modify-write
 ///   ([`Store::update`], [`Store::take`], [`Store::create`], a user index
