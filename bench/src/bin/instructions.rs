@@ -13,13 +13,24 @@
 //! `set_cookie`, `generate`, `get`, `update`, `counter` (`update_with`), and
 //! `plain-counter` (the `Mutex<HashMap<String, Map>>` baseline). Setup (10,000
 //! sessions) is the same for every N, so it cancels out in the difference.
+//!
+//! SqliteStore (a database of 10,000 sessions in `/dev/shm`, see
+//! `bench/src/sqlite_raw.rs`): `sqlite-get`, `sqlite-update`, `sqlite-create`
+//! through the store, and `sqlite-raw-get`, `sqlite-raw-get-decode` (the
+//! record decoded too), `sqlite-raw-get-hashed` (the ID hashed at the call
+//! and the record decoded), `sqlite-raw-update`, `sqlite-raw-create`, its
+//! statements run raw through rusqlite. Callgrind counts SQLite's C code too, not the kernel's (the
+//! writes and `fsync`s themselves).
 
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use http_session::{CookieOptions, Data, MemoryStore, Response, Session, SessionId};
+#[path = "../sqlite_raw.rs"]
+mod sqlite_raw;
+
+use http_session::{CookieOptions, Data, MemoryStore, Response, Session, SessionId, Store};
 use serde_json::{json, Value};
 
 const SID: &str = "k3Jx9QvB2mT7LwZp4HnYc8RsE1uGfD6aVb0NqXoKiUw";
@@ -49,6 +60,10 @@ fn main() {
         eprintln!("usage: instructions OPERATION N");
         std::process::exit(2);
     };
+    if let Some(op) = op.strip_prefix("sqlite-") {
+        sqlite(op, n);
+        return;
+    }
     let header = format!(
         "_ga=GA1.2.1848372615.1700000000; theme=dark; session_id={SID}; lang=\"en-US\"; \
          _gid=GA1.2.921334455.1700000000; consent=stats:on"
@@ -134,6 +149,58 @@ fn main() {
             }
             other => {
                 eprintln!("unknown operation {other}");
+                std::process::exit(2);
+            }
+        }
+    }
+    println!("{acc}");
+}
+
+/// The `sqlite-*` operations, `n` times.
+fn sqlite(op: &str, n: usize) {
+    use http_session::store::RecordKey;
+    use http_session::Record;
+    use sqlite_raw::{data, expires, populate, store_update, Raw, SESSIONS};
+
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        tempfile::tempdir_in(shm)
+    } else {
+        tempfile::tempdir()
+    }
+    .expect("a temp dir");
+    let (store, ids) = populate(&dir.path().join("store.db"));
+    let mut raw = Raw::new(&dir.path().join("raw.db"));
+    let expires = expires();
+    // Fresh IDs and keys made before the loop, for every N alike.
+    let fresh: Vec<SessionId> = (0..n).map(|_| SessionId::generate()).collect();
+    let keys: Vec<[u8; 32]> = fresh
+        .iter()
+        .map(|id| *RecordKey::of(id).as_bytes())
+        .collect();
+    let mut acc = 0usize;
+    for i in 0..n {
+        let k = i % SESSIONS;
+        match op {
+            "get" => {
+                acc += store
+                    .get(&ids[k])
+                    .ok()
+                    .flatten()
+                    .map_or(0, |r| r.data.len())
+            }
+            "raw-get" => raw.get(k, false),
+            "raw-get-decode" => raw.get(k, true),
+            "raw-get-hashed" => raw.get_hashed(k),
+            "update" => acc += usize::from(store_update(&store, &ids[k])),
+            "raw-update" => raw.update(k),
+            "create" => {
+                let record = Record::expiring(data(), expires);
+                acc += usize::from(store.create(&fresh[i], record).unwrap_or(false));
+            }
+            "raw-create" => acc += usize::from(raw.create(&keys[i])),
+            other => {
+                eprintln!("unknown operation sqlite-{other}");
                 std::process::exit(2);
             }
         }

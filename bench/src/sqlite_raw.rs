@@ -1,0 +1,185 @@
+//! SqliteStore's own SQL statements, run raw through rusqlite: the baseline
+//! of the `sqlite_store` criterion group and of the `sqlite-*` operations of
+//! the instruction counter (both include this file by path). The raw side
+//! gets its keys hashed and its record text encoded beforehand; the store
+//! hashes the ID (SHA-256), encodes and decodes the record (JSON), takes a
+//! pooled connection and its process's write turn on every call.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http_session::store::RecordKey;
+use http_session::{Data, Record, SessionId, SqliteStore, Store};
+use rusqlite::{Connection, TransactionBehavior};
+use serde_json::{json, Value};
+
+/// Sessions in each database before the clock starts.
+pub const SESSIONS: usize = 10_000;
+
+// The statements the store runs (src/store/sqlite/mod.rs), verbatim.
+const GET: &str = "SELECT expires_at, record FROM sessions WHERE key = ?1";
+const CREATE: &str = "INSERT INTO sessions (key, expires_at, record) VALUES (?1, ?2, ?3) \
+     ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, record = excluded.record \
+     WHERE sessions.expires_at IS NOT NULL AND sessions.expires_at <= ?4";
+const UPDATE: &str = "UPDATE sessions SET expires_at = ?2, record = ?3 WHERE key = ?1";
+const CLEANUP: &str = "DELETE FROM sessions WHERE rowid IN \
+     (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?2)";
+
+/// Every session's data: `{"user_id":"123","role":"admin","n":5}`.
+pub fn data() -> Data {
+    match json!({"user_id": "123", "role": "admin", "n": 5}) {
+        Value::Object(map) => map,
+        _ => Data::new(),
+    }
+}
+
+/// Milliseconds since 1970, as the `expires_at` column keeps them.
+pub fn ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as i64
+}
+
+/// When the benchmark's sessions expire: in an hour.
+pub fn expires() -> SystemTime {
+    SystemTime::now() + Duration::from_secs(3600)
+}
+
+/// A store on a fresh file at `path` holding [`SESSIONS`] sessions that
+/// expire in an hour (written raw, in one transaction), and their IDs.
+pub fn populate(path: &Path) -> (SqliteStore, Vec<SessionId>) {
+    let store = SqliteStore::open(path).expect("open the store");
+    let expires = expires();
+    let ids: Vec<SessionId> = (0..SESSIONS).map(|_| SessionId::generate()).collect();
+    let text = Record::expiring(data(), expires).encode().expect("encode");
+    let mut conn = connection(path);
+    let tx = conn.transaction().expect("begin");
+    for id in &ids {
+        tx.execute(
+            "INSERT INTO sessions (key, expires_at, record) VALUES (?1, ?2, ?3)",
+            (&RecordKey::of(id).as_bytes()[..], ms(expires), &text),
+        )
+        .expect("insert");
+    }
+    tx.commit().expect("commit");
+    (store, ids)
+}
+
+/// A connection set up as the store sets up its own.
+pub fn connection(path: &Path) -> Connection {
+    let conn = Connection::open(path).expect("open raw");
+    conn.busy_timeout(Duration::from_secs(5)).expect("busy");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("synchronous");
+    conn
+}
+
+/// The raw side: a database like the store's, its connection, its keys
+/// (hashed beforehand) and a record text (encoded beforehand).
+pub struct Raw {
+    pub conn: Connection,
+    /// The sessions' IDs, for the variant that hashes them at each call.
+    pub ids: Vec<SessionId>,
+    pub keys: Vec<[u8; 32]>,
+    pub text: String,
+    pub expires: i64,
+}
+
+impl Raw {
+    /// A fresh database at `path` holding [`SESSIONS`] sessions.
+    pub fn new(path: &Path) -> Raw {
+        let (store, ids) = populate(path);
+        drop(store);
+        let expires = expires();
+        Raw {
+            conn: connection(path),
+            keys: ids.iter().map(|id| *RecordKey::of(id).as_bytes()).collect(),
+            ids,
+            text: Record::expiring(data(), expires).encode().expect("encode"),
+            expires: ms(expires),
+        }
+    }
+
+    /// The store's `get`: the `SELECT`, the record read as text, its expiry
+    /// compared; with `decode`, the text turned into a `Record` too.
+    pub fn get(&self, i: usize, decode: bool) {
+        self.get_by_key(&self.keys[i], decode);
+    }
+
+    /// [`get`](Raw::get) with the work every store of the crate does around
+    /// its statements: the ID hashed (SHA-256) at the call, the record
+    /// decoded. What is left between this and the store is the store's own.
+    pub fn get_hashed(&self, i: usize) {
+        self.get_by_key(RecordKey::of(&self.ids[i]).as_bytes(), true);
+    }
+
+    fn get_by_key(&self, key: &[u8; 32], decode: bool) {
+        let mut stmt = self.conn.prepare_cached(GET).expect("prepare");
+        let row: (Option<i64>, String) = stmt
+            .query_row([&key[..]], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("row");
+        black_box(row.0.is_some_and(|at| at <= ms(SystemTime::now())));
+        if decode {
+            black_box(Record::decode(&row.1).expect("decode"));
+        } else {
+            black_box(row.1);
+        }
+    }
+
+    /// The store's `update`: `BEGIN IMMEDIATE`, the `SELECT`, the `UPDATE`
+    /// (a record text of the same size), the cleanup `DELETE`, `COMMIT`.
+    pub fn update(&mut self, i: usize) {
+        let now = ms(SystemTime::now());
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .expect("begin");
+        {
+            let mut stmt = tx.prepare_cached(GET).expect("prepare");
+            let row: (Option<i64>, String) = stmt
+                .query_row([&self.keys[i][..]], |row| Ok((row.get(0)?, row.get(1)?)))
+                .expect("row");
+            black_box(row);
+            tx.prepare_cached(UPDATE)
+                .expect("prepare")
+                .execute((&self.keys[i][..], self.expires, &self.text))
+                .expect("update");
+            tx.prepare_cached(CLEANUP)
+                .expect("prepare")
+                .execute((now, 100))
+                .expect("cleanup");
+        }
+        tx.commit().expect("commit");
+    }
+
+    /// The store's `create` of `key`: `BEGIN IMMEDIATE`, the
+    /// insert-unless-live upsert, the cleanup `DELETE`, `COMMIT`.
+    pub fn create(&mut self, key: &[u8; 32]) -> bool {
+        let now = ms(SystemTime::now());
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .expect("begin");
+        let created = tx
+            .prepare_cached(CREATE)
+            .expect("prepare")
+            .execute((&key[..], self.expires, &self.text, now))
+            .expect("create");
+        tx.prepare_cached(CLEANUP)
+            .expect("prepare")
+            .execute((now, 100))
+            .expect("cleanup");
+        tx.commit().expect("commit");
+        created == 1
+    }
+}
+
+/// The store's side of `update`: `Store::update` adding one to `n`.
+pub fn store_update(store: &SqliteStore, id: &SessionId) -> bool {
+    store
+        .update(id, &mut |record| {
+            let n = record.data["n"].as_i64().unwrap_or(0) + 1;
+            record.data.insert("n".into(), n.into());
+            true
+        })
+        .expect("update")
+}
