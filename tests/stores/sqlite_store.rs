@@ -127,6 +127,44 @@ fn a_new_file_gets_the_current_schema_wal_and_private_permissions() {
     assert_eq!(pragma(&empty, "user_version"), 1);
 }
 
+/// Eight stores (as eight CGI processes would) open a file that does not
+/// exist yet, at once: each opens, the schema is made once, and each store
+/// then reads what the others wrote.
+#[test]
+fn stores_opening_a_new_file_at_once_all_open_it() {
+    const STORES: usize = 8;
+    let (_dir, path) = db();
+    let barrier = std::sync::Barrier::new(STORES);
+    let stores: Vec<SqliteStore> = thread::scope(|s| {
+        let opening: Vec<_> = (0..STORES)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    SqliteStore::open(&path).unwrap()
+                })
+            })
+            .collect();
+        opening.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert_eq!(pragma(&path, "user_version"), 1);
+    let ids: Vec<SessionId> = stores
+        .iter()
+        .enumerate()
+        .map(|(n, store)| {
+            let id = SessionId::generate();
+            assert!(store
+                .create(&id, Record::new(data(json!({ "n": n }))))
+                .unwrap());
+            id
+        })
+        .collect();
+    for store in &stores {
+        for (n, id) in ids.iter().enumerate() {
+            assert_eq!(store.get(id).unwrap().unwrap().data["n"], n);
+        }
+    }
+}
+
 #[test]
 fn a_database_of_a_newer_version_is_refused_and_left_as_it_was() {
     let (_dir, path) = db();

@@ -171,45 +171,44 @@ fn try_prepare(conn: &mut Connection, path: &Path) -> Result<(), Attempt> {
     };
     let refuse = |reason: String| Attempt::Failed(Error::store(opening(path), reason));
     // Reading the header is where a file that is no database fails.
-    let (version, application) = read_version(conn).map_err(fail)?;
-    if version == SCHEMA_VERSION && application == APPLICATION_ID {
+    let state = read_state(conn).map_err(fail)?;
+    if state == (SCHEMA_VERSION, APPLICATION_ID, true) {
         return ensure_wal(conn).map_err(fail)?.map_err(refuse);
     }
-    check_version(version, application, has_tables(conn).map_err(fail)?).map_err(refuse)?;
+    check_version(state).map_err(refuse)?;
     // Version 0 and empty: a new database. Write-ahead logging first (it
     // cannot change inside a transaction), then the schema, in one
     // transaction that another process creating it at the same time waits
-    // for; the version is read again inside it.
+    // for; the state is read again inside it.
     ensure_wal(conn).map_err(fail)?.map_err(refuse)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(fail)?;
-    let (version, application) = read_version(&tx).map_err(fail)?;
-    if version == 0 {
-        check_version(version, application, has_tables(&tx).map_err(fail)?).map_err(refuse)?;
+    let state = read_state(&tx).map_err(fail)?;
+    check_version(state).map_err(refuse)?;
+    if state.0 == 0 {
         tx.execute_batch(CREATE_V1).map_err(fail)?;
-    } else if version != SCHEMA_VERSION || application != APPLICATION_ID {
-        check_version(version, application, true).map_err(refuse)?;
     }
     tx.commit().map_err(fail)
 }
 
-fn read_version(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
-    let version = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    let application = conn.pragma_query_value(None, "application_id", |row| row.get(0))?;
-    Ok((version, application))
-}
-
-fn has_tables(conn: &Connection) -> rusqlite::Result<bool> {
-    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |row| {
-        row.get::<_, i64>(0)
-    })
-    .map(|n| n > 0)
+/// The schema version, the application id, and whether the database has
+/// any table, from one snapshot (one statement): another process may be
+/// creating the schema meanwhile.
+fn read_state(conn: &Connection) -> rusqlite::Result<(i64, i64, bool)> {
+    conn.query_row(
+        "SELECT (SELECT user_version FROM pragma_user_version), \
+                (SELECT application_id FROM pragma_application_id), \
+                (SELECT count(*) FROM sqlite_schema)",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get::<_, i64>(2)? > 0)),
+    )
 }
 
 /// Why a database with schema `version` and `application` id (and `tables`
-/// or not) cannot be used; `Ok` for a new, empty one (version 0).
-fn check_version(version: i64, application: i64, tables: bool) -> Result<(), String> {
+/// or not) cannot be used; `Ok` for this build's schema, and for a new,
+/// empty database (version 0, no tables).
+fn check_version((version, application, tables): (i64, i64, bool)) -> Result<(), String> {
     if application != APPLICATION_ID && (application != 0 || version != 0 || tables) {
         return Err(format!(
             "the file holds another application's database (application id {application:#x}, \
@@ -228,6 +227,12 @@ fn check_version(version: i64, application: i64, tables: bool) -> Result<(), Str
         return Err(format!(
             "its schema version {version} is not one http-session ever wrote (this build \
              knows 1 to {SCHEMA_VERSION}): the file is damaged or not a session database"
+        ));
+    }
+    if version > 0 && !tables {
+        return Err(format!(
+            "it says schema version {version} but holds no tables: the file is damaged; \
+             give the sessions a new file"
         ));
     }
     Ok(())
