@@ -93,8 +93,15 @@ impl Drop for Pooled<'_> {
 /// polls with sleeps of a millisecond and more. Writers in other processes
 /// still meet at SQLite's lock (and its busy timeout).
 pub(super) struct Gate {
-    held: Mutex<bool>,
+    state: Mutex<GateState>,
     freed: Condvar,
+}
+
+struct GateState {
+    held: bool,
+    /// Threads waiting: a writer leaving wakes one only if there is one (a
+    /// wake-up is a system call).
+    waiting: usize,
 }
 
 /// The gate, held until dropped.
@@ -103,39 +110,87 @@ pub(super) struct Entered<'g>(&'g Gate);
 impl Gate {
     pub(super) fn new() -> Gate {
         Gate {
-            held: Mutex::new(false),
+            state: Mutex::new(GateState {
+                held: false,
+                waiting: 0,
+            }),
             freed: Condvar::new(),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, bool> {
-        // One flag: a panic cannot leave it half-changed.
-        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        // A flag and a count, each changed in one step: a panic cannot leave
+        // them half-changed.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Waits at most `wait` for the gate; `None` if it stayed held.
     pub(super) fn enter(&self, wait: Duration) -> Option<Entered<'_>> {
-        let deadline = Instant::now() + wait;
-        let mut held = self.lock();
-        while *held {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+        let mut state = self.lock();
+        if state.held {
+            let deadline = Instant::now() + wait;
+            state.waiting += 1;
+            while state.held {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                state = self
+                    .freed
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            state.waiting -= 1;
+            if state.held {
                 return None;
             }
-            held = self
-                .freed
-                .wait_timeout(held, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
         }
-        *held = true;
+        state.held = true;
         Some(Entered(self))
     }
 }
 
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        *self.0.lock() = false;
-        self.0.freed.notify_one();
+        let mut state = self.0.lock();
+        state.held = false;
+        let waiting = state.waiting > 0;
+        drop(state);
+        if waiting {
+            self.0.freed.notify_one();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gate_lets_one_in_and_hands_over_to_a_waiter() {
+        let gate = Gate::new();
+        let first = gate.enter(Duration::from_millis(10));
+        assert!(first.is_some());
+        assert!(
+            gate.enter(Duration::from_millis(10)).is_none(),
+            "held: a second writer waits its time out"
+        );
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| gate.enter(Duration::from_secs(60)).is_some());
+            // The waiter gets in once the first leaves, whenever that is.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while gate.lock().waiting == 0 && Instant::now() < deadline {
+                std::thread::yield_now();
+            }
+            assert_eq!(gate.lock().waiting, 1, "the waiter is waiting");
+            drop(first);
+            assert!(waiter.join().unwrap_or(false));
+        });
+        assert!(
+            gate.enter(Duration::from_millis(10)).is_some(),
+            "free again"
+        );
+        assert_eq!(gate.lock().waiting, 0);
     }
 }
