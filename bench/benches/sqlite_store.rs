@@ -11,6 +11,9 @@
 //!   cleanup `DELETE` of expired rows the store runs on each write, `COMMIT`.
 //! - `create`: `Store::create` of a fresh ID; raw: `BEGIN IMMEDIATE`, the
 //!   same insert-unless-live upsert, the cleanup `DELETE`, `COMMIT`.
+//! - `open`: `SqliteStore::open` of the file and its drop, what a CGI
+//!   program pays per request; raw: a connection opened with the store's
+//!   settings, and closed.
 //!
 //! Twice: on tmpfs (`/dev/shm`, where `fsync` returns at once, so what is
 //! left is the work of the CPU) and on the disk (the system's temp dir: each
@@ -80,6 +83,17 @@ fn group(c: &mut Criterion, name: &str, dir: &tempfile::TempDir) {
             |key| black_box(raw.create(&key)),
             BatchSize::SmallInput,
         )
+    });
+    // What a CGI program pays once per request: opening the file (the
+    // schema check included) and closing it; raw: a connection with the
+    // store's settings, opened and closed.
+    let path = dir.path().join("store.db");
+    group.bench_function("open/SqliteStore", |b| {
+        b.iter(|| drop(black_box(SqliteStore::open(&path).expect("open"))))
+    });
+    let raw_path = dir.path().join("raw.db");
+    group.bench_function("open/raw rusqlite", |b| {
+        b.iter(|| drop(black_box(sqlite_raw::connection(&raw_path))))
     });
     group.finish();
 }
@@ -156,6 +170,13 @@ fn interleaved() {
             black_box(store_update(&store, &ids[i]));
         }),
         Box::new(|i| raw.borrow_mut().update(i)),
+    );
+    compare(
+        "update, the raw side hashing the ID, decoding and encoding the record too",
+        Box::new(|i| {
+            black_box(store_update(&store, &ids[i]));
+        }),
+        Box::new(|i| raw.borrow_mut().update_hashed(i)),
     );
     compare(
         "create",
