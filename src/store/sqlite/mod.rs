@@ -102,9 +102,10 @@ const COUNT: &str = "SELECT count(*) FROM sessions";
 ///   a newer version of this crate, of another application, or that is no
 ///   database is refused with an error that says which, and left untouched.
 ///
-/// **Processes and threads.** Each process opens the file itself (a CGI
-/// program once per request: [`open`](SqliteStore::open) with its schema
-/// check took about 50 µs in this crate's benchmark, BENCHMARKS.md). Inside a process, the store keeps a few connections
+/// **Processes and threads.** Each process opens the file itself; a CGI
+/// program does so once per request ([`open`](SqliteStore::open) and its
+/// schema check took about 50 µs in the crate's benchmark). Inside a
+/// process, the store keeps a few connections
 /// ([`SqliteStoreBuilder::pool_size`], default 8) and opens more when more
 /// threads need one at once. Reads never wait for writers (WAL). Writes take
 /// turns: one at a time across all processes, each a short transaction.
