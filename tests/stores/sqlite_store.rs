@@ -2,7 +2,8 @@
 //! version, WAL, permissions), the files it refuses (newer, foreign, not a
 //! database, read-only, a directory, a symbolic link) and leaves as they
 //! were, the cleanup of expired rows, corrupt rows, a locked database, two
-//! stores on one file, and what its `Debug` and errors show.
+//! stores on one file, a damaged user index row, and what its `Debug` and
+//! errors show.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -610,4 +611,24 @@ fn the_store_can_be_shared_and_used_across_unwinding() {
     fn check<T: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
     check::<SqliteStore>();
     check::<Session<SqliteStore>>();
+}
+
+/// A user index row damaged by hand (a handle of the wrong length) makes
+/// listing that user's sessions an error that says so; the session itself
+/// and its row are left as they were.
+#[test]
+fn a_damaged_user_index_row_is_an_error_and_stays() {
+    let (_dir, path) = db();
+    let session = Session::with_store(SqliteStore::open(&path).unwrap());
+    let id = session.create(json!({"a": 1})).unwrap();
+    assert!(session.bind_user(&id, "ana").unwrap());
+    raw(&path)
+        .execute("UPDATE user_sessions SET handle = x'00'", [])
+        .unwrap();
+    let err = session.sessions_of("ana", None).unwrap_err();
+    assert!(matches!(err, Error::CorruptRecord { .. }), "{err:?}");
+    assert!(err.to_string().contains("user index"), "{err}");
+    assert!(!err.to_string().contains(id.as_str()));
+    assert!(session.get(&id).unwrap().is_some(), "the session stays");
+    assert_eq!(rows(&path, "user_sessions"), 1, "the row stays");
 }
