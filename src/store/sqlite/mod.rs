@@ -107,8 +107,11 @@ const COUNT: &str = "SELECT count(*) FROM sessions";
 /// schema check took about 50 µs in the crate's benchmark). Inside a
 /// process, the store keeps a few connections
 /// ([`SqliteStoreBuilder::pool_size`], default 8) and opens more when more
-/// threads need one at once. Reads never wait for writers (WAL). Writes take
-/// turns: one at a time across all processes, each a short transaction.
+/// threads need one at once. Reads never wait for writers (WAL), unless
+/// they find a row expired and delete it. Writes take turns: one at a time
+/// across all processes, each a short transaction. Do not call the store
+/// from inside an update closure: the closure runs while its write holds
+/// the turn.
 /// The file must be on a local disk: SQLite's locks do not hold on a
 /// network file system, and WAL needs shared memory between the processes.
 /// The path must not be a symbolic link.
