@@ -1,6 +1,7 @@
 //! Several real processes sharing one store: a FileStore directory, a
-//! SqliteStore database file, or one Redis. The children are this test binary run again with `child_process`
-//! (`processes::child_process`) selected and its orders in environment variables.
+//! SqliteStore database file, or one Redis. The children are this test
+//! binary run again with `child_process` (`processes::child_process`)
+//! selected and its orders in environment variables.
 //!
 //! Figures (kills, sessions checked) are printed: run with `--nocapture`.
 
