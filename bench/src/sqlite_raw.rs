@@ -5,6 +5,7 @@
 //! hashes the ID (SHA-256), encodes and decodes the record (JSON), takes a
 //! pooled connection and its process's write turn on every call.
 
+use std::borrow::Cow;
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -131,27 +132,10 @@ impl Raw {
     /// The store's `update`: `BEGIN IMMEDIATE`, the `SELECT`, the `UPDATE`
     /// (a record text of the same size), the cleanup `DELETE`, `COMMIT`.
     pub fn update(&mut self, i: usize) {
-        let now = ms(SystemTime::now());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .expect("begin");
-        {
-            let mut stmt = tx.prepare_cached(GET).expect("prepare");
-            let row: (Option<i64>, String) = stmt
-                .query_row([&self.keys[i][..]], |row| Ok((row.get(0)?, row.get(1)?)))
-                .expect("row");
-            black_box(row);
-            tx.prepare_cached(UPDATE)
-                .expect("prepare")
-                .execute((&self.keys[i][..], self.expires, &self.text))
-                .expect("update");
-            tx.prepare_cached(CLEANUP)
-                .expect("prepare")
-                .execute((now, 100))
-                .expect("cleanup");
-        }
-        tx.commit().expect("commit");
+        let (expires, text) = (self.expires, &self.text);
+        update_row(&mut self.conn, &self.keys[i], |_, _| {
+            (Some(expires), Cow::Borrowed(text))
+        });
     }
 
     /// [`update`](Raw::update) with the work every store of the crate does
@@ -160,30 +144,12 @@ impl Raw {
     /// would do this much; what is left is the store's own.
     pub fn update_hashed(&mut self, i: usize) {
         let key = *RecordKey::of(&self.ids[i]).as_bytes();
-        let now = ms(SystemTime::now());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .expect("begin");
-        {
-            let mut stmt = tx.prepare_cached(GET).expect("prepare");
-            let (expires, text): (Option<i64>, String) = stmt
-                .query_row([&key[..]], |row| Ok((row.get(0)?, row.get(1)?)))
-                .expect("row");
+        update_row(&mut self.conn, &key, |expires, text| {
             let mut record = Record::decode(&text).expect("decode");
             let n = record.data["n"].as_i64().unwrap_or(0) + 1;
             record.data.insert("n".into(), n.into());
-            let text = record.encode().expect("encode");
-            tx.prepare_cached(UPDATE)
-                .expect("prepare")
-                .execute((&key[..], expires, &text))
-                .expect("update");
-            tx.prepare_cached(CLEANUP)
-                .expect("prepare")
-                .execute((now, 100))
-                .expect("cleanup");
-        }
-        tx.commit().expect("commit");
+            (expires, Cow::Owned(record.encode().expect("encode")))
+        });
     }
 
     /// The store's `create` of `key`: `BEGIN IMMEDIATE`, the
@@ -206,6 +172,36 @@ impl Raw {
         tx.commit().expect("commit");
         created == 1
     }
+}
+
+/// One update transaction of the row under `key`: `BEGIN IMMEDIATE`, the
+/// `SELECT`, the `UPDATE` with what `change` makes of the `expires_at` and
+/// record text read, the cleanup `DELETE`, `COMMIT`.
+fn update_row<'t>(
+    conn: &mut Connection,
+    key: &[u8; 32],
+    change: impl FnOnce(Option<i64>, String) -> (Option<i64>, Cow<'t, str>),
+) {
+    let now = ms(SystemTime::now());
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .expect("begin");
+    {
+        let mut stmt = tx.prepare_cached(GET).expect("prepare");
+        let (expires, text): (Option<i64>, String) = stmt
+            .query_row([&key[..]], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("row");
+        let (expires, text) = change(expires, text);
+        tx.prepare_cached(UPDATE)
+            .expect("prepare")
+            .execute((&key[..], expires, &*text))
+            .expect("update");
+        tx.prepare_cached(CLEANUP)
+            .expect("prepare")
+            .execute((now, 100))
+            .expect("cleanup");
+    }
+    tx.commit().expect("commit");
 }
 
 /// The store's side of `update`: `Store::update` adding one to `n`.

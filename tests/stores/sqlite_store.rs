@@ -35,6 +35,16 @@ fn clock() -> ManualClock {
     ManualClock::new(UNIX_EPOCH + Duration::from_millis(now.as_millis() as u64))
 }
 
+/// A store on `path` whose expiry follows `clock`, with the cleanup on
+/// writes off: what `purge_expired` and reads do is all that removes rows.
+fn without_cleanup(path: &Path, clock: &ManualClock) -> SqliteStore {
+    SqliteStore::builder(path)
+        .clock(clock.clock())
+        .cleanup_batch(0)
+        .build()
+        .unwrap()
+}
+
 /// A raw connection to the file, as the `sqlite3` shell would open it.
 fn raw(path: &Path) -> Connection {
     Connection::open(path).unwrap()
@@ -373,11 +383,7 @@ fn expired_rows_go_a_batch_per_write_by_default() {
 fn with_the_cleanup_off_purge_expired_removes_them_all() {
     let (_dir, path) = db();
     let clock = clock();
-    let store = SqliteStore::builder(&path)
-        .clock(clock.clock())
-        .cleanup_batch(0)
-        .build()
-        .unwrap();
+    let store = without_cleanup(&path, &clock);
     // 2,500 expired rows, written raw in one transaction (a write each
     // would take 2,500 commits); then one live session.
     let soon = clock.now() + Duration::from_secs(10);
@@ -418,11 +424,7 @@ fn with_the_cleanup_off_purge_expired_removes_them_all() {
 fn an_expired_row_is_deleted_when_read() {
     let (_dir, path) = db();
     let clock = clock();
-    let store = SqliteStore::builder(&path)
-        .clock(clock.clock())
-        .cleanup_batch(0)
-        .build()
-        .unwrap();
+    let store = without_cleanup(&path, &clock);
     let id = SessionId::generate();
     let at = clock.now() + Duration::from_secs(5);
     store
