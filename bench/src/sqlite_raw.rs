@@ -25,7 +25,26 @@ const CREATE: &str = "INSERT INTO sessions (key, expires_at, record) VALUES (?1,
      WHERE sessions.expires_at IS NOT NULL AND sessions.expires_at <= ?4";
 const UPDATE: &str = "UPDATE sessions SET expires_at = ?2, record = ?3 WHERE key = ?1";
 const CLEANUP: &str = "DELETE FROM sessions WHERE rowid IN \
-     (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?2)";
+     (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?2) RETURNING key";
+const UNINDEX: &str = "DELETE FROM user_sessions WHERE record_key = ?1";
+
+/// The cleanup every write of the store runs: up to 100 rows expired by
+/// `now`, and the user index entries of each (none here: nothing expires).
+fn cleanup(conn: &Connection, now: i64) {
+    let keys = conn
+        .prepare_cached(CLEANUP)
+        .expect("prepare")
+        .query_map((now, 100), |row| row.get::<_, Vec<u8>>(0))
+        .expect("cleanup")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("cleanup");
+    for key in &keys {
+        conn.prepare_cached(UNINDEX)
+            .expect("prepare")
+            .execute([key])
+            .expect("unindex");
+    }
+}
 
 /// Every session's data: `{"user_id":"123","role":"admin","n":5}`.
 pub fn data() -> Data {
@@ -153,7 +172,7 @@ impl Raw {
     }
 
     /// The store's `create` of `key`: `BEGIN IMMEDIATE`, the
-    /// insert-unless-live upsert, the cleanup `DELETE`, `COMMIT`.
+    /// insert-unless-live upsert, the cleanup, `COMMIT`.
     pub fn create(&mut self, key: &[u8; 32]) -> bool {
         let now = ms(SystemTime::now());
         let tx = self
@@ -165,10 +184,7 @@ impl Raw {
             .expect("prepare")
             .execute((&key[..], self.expires, &self.text, now))
             .expect("create");
-        tx.prepare_cached(CLEANUP)
-            .expect("prepare")
-            .execute((now, 100))
-            .expect("cleanup");
+        cleanup(&tx, now);
         tx.commit().expect("commit");
         created == 1
     }
@@ -176,7 +192,7 @@ impl Raw {
 
 /// One update transaction of the row under `key`: `BEGIN IMMEDIATE`, the
 /// `SELECT`, the `UPDATE` with what `change` makes of the `expires_at` and
-/// record text read, the cleanup `DELETE`, `COMMIT`.
+/// record text read, the cleanup, `COMMIT`.
 fn update_row<'t>(
     conn: &mut Connection,
     key: &[u8; 32],
@@ -196,10 +212,7 @@ fn update_row<'t>(
             .expect("prepare")
             .execute((&key[..], expires, &*text))
             .expect("update");
-        tx.prepare_cached(CLEANUP)
-            .expect("prepare")
-            .execute((now, 100))
-            .expect("cleanup");
+        cleanup(&tx, now);
     }
     tx.commit().expect("commit");
 }

@@ -121,7 +121,15 @@ fn a_new_file_gets_the_current_schema_wal_and_private_permissions() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(names, ["sessions", "sessions_expires_at", "user_sessions"]);
+    assert_eq!(
+        names,
+        [
+            "sessions",
+            "sessions_expires_at",
+            "user_sessions",
+            "user_sessions_record_key"
+        ]
+    );
     #[cfg(unix)]
     {
         assert_eq!(mode(path.parent().unwrap()), 0o700, "the directory");
@@ -633,4 +641,52 @@ fn a_damaged_user_index_row_is_an_error_and_stays() {
     assert!(!err.to_string().contains(id.as_str()));
     assert!(session.get(&id).unwrap().is_some(), "the session stays");
     assert_eq!(rows(&path, "user_sessions"), 1, "the row stays");
+}
+
+/// A bound session that expires takes its user index entry with it, however
+/// its row goes (a read, an update, a take, a write's cleanup), so the index
+/// keeps nothing of users who never come back. A logout deletes only the
+/// row: its entry stays until the user's next listing prunes it.
+#[test]
+fn an_expired_sessions_index_entry_goes_with_its_row() {
+    let (_dir, path) = db();
+    let clock = clock();
+    let store = Arc::new(
+        SqliteStore::builder(&path)
+            .clock(clock.clock())
+            .build()
+            .unwrap(),
+    );
+    let session = Session::builder()
+        .store(Arc::clone(&store))
+        .clock(clock.clock())
+        .ttl(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let ids: Vec<SessionId> = (0..5)
+        .map(|_| {
+            let id = session.create(json!({})).unwrap();
+            assert!(session.bind_user(&id, "ana").unwrap());
+            id
+        })
+        .collect();
+    let entries = || rows(&path, "user_sessions");
+    assert_eq!(entries(), 5);
+    session
+        .delete(&ids[4], &mut http_session::Headers::new())
+        .unwrap();
+    assert_eq!(entries(), 5, "a logout leaves the entry");
+    clock.advance(Duration::from_secs(61));
+    assert_eq!(store.get(&ids[0]).unwrap(), None);
+    assert_eq!(entries(), 4, "read");
+    assert!(!store.update(&ids[1], &mut |_| true).unwrap());
+    assert_eq!(entries(), 3, "update");
+    assert_eq!(store.take(&ids[2]).unwrap(), None);
+    assert_eq!(entries(), 2, "take");
+    assert!(store
+        .create(&SessionId::generate(), Record::new(Data::new()))
+        .unwrap());
+    assert_eq!(entries(), 1, "a write's cleanup");
+    assert!(session.sessions_of("ana", None).unwrap().is_empty());
+    assert_eq!(entries(), 0, "the listing pruned the logout's entry");
 }

@@ -37,9 +37,12 @@ const UPDATE: &str = "UPDATE sessions SET expires_at = ?2, record = ?3 WHERE key
 const DELETE: &str = "DELETE FROM sessions WHERE key = ?1";
 const DELETE_IF_EXPIRED: &str = "DELETE FROM sessions WHERE key = ?1 AND expires_at <= ?2";
 const TAKE: &str = "DELETE FROM sessions WHERE key = ?1 RETURNING expires_at, record";
-/// Removes at most `?2` rows expired by `?1`, found through the index.
+/// Removes at most `?2` rows expired by `?1`, found through the index, and
+/// returns their keys (for [`UNINDEX`]).
 const CLEANUP: &str = "DELETE FROM sessions WHERE rowid IN \
-     (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?2)";
+     (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?2) RETURNING key";
+/// Removes the user index entries of a record that expired.
+const UNINDEX: &str = "DELETE FROM user_sessions WHERE record_key = ?1";
 const COUNT: &str = "SELECT count(*) FROM sessions";
 
 /// Sessions in one SQLite database file (cargo feature `sqlite`; SQLite is
@@ -66,6 +69,7 @@ const COUNT: &str = "SELECT count(*) FROM sessions";
 ///     record_key BLOB NOT NULL,             -- the session's `key`
 ///     PRIMARY KEY (user_hash, handle)
 /// ) STRICT, WITHOUT ROWID;
+/// CREATE INDEX user_sessions_record_key ON user_sessions (record_key);
 /// PRAGMA application_id = 0x68747373;       -- "htss"
 /// PRAGMA user_version = 1;
 /// ```
@@ -87,7 +91,8 @@ const COUNT: &str = "SELECT count(*) FROM sessions";
 /// - **cleanup on by default, with no thread**: each write also removes up
 ///   to 100 expired rows ([`SqliteStoreBuilder::cleanup_batch`]), found
 ///   through the index on `expires_at`; [`purge_expired`](Store::purge_expired)
-///   removes them all;
+///   removes them all. An expired row's user index entries go with it, so
+///   the index does not keep the sessions of users who never come back;
 /// - **waits are bounded**: a call waits at most the busy timeout (default
 ///   5 s, [`SqliteStoreBuilder::busy_timeout`]) for a lock other processes
 ///   hold, then fails with [`Error::Store`]; in one process, writers line up
@@ -321,11 +326,34 @@ impl SqliteStore {
     /// Removes up to the cleanup batch of rows expired by `now`.
     fn cleanup(&self, conn: &Connection, now: i64) -> Result<(), Failure> {
         if self.cleanup_batch > 0 {
-            conn.prepare_cached(CLEANUP)?
-                .execute((now, self.cleanup_batch))?;
+            remove_expired(conn, now, self.cleanup_batch)?;
         }
         Ok(())
     }
+}
+
+/// Removes at most `limit` rows expired by `now`, and the user index
+/// entries that point to them; returns how many rows.
+///
+/// Entries of an expired record can go at once: no regeneration of it can
+/// be under way (a take finds it expired and stops), and a bind under way
+/// finds it expired too and undoes its entry. An entry of a record deleted
+/// for another reason (a logout) stays, for the `Session` to prune.
+fn remove_expired(conn: &Connection, now: i64, limit: i64) -> Result<usize, Failure> {
+    let keys = conn
+        .prepare_cached(CLEANUP)?
+        .query_map((now, limit), |row| row.get::<_, Vec<u8>>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    for key in &keys {
+        unindex(conn, key)?;
+    }
+    Ok(keys.len())
+}
+
+/// Removes the user index entries of the record under `key`, which expired.
+fn unindex(conn: &Connection, key: &[u8]) -> Result<(), Failure> {
+    conn.prepare_cached(UNINDEX)?.execute([key])?;
+    Ok(())
 }
 
 /// A failure inside a connection's work: SQLite's, or the crate's own
@@ -418,8 +446,13 @@ impl Store for SqliteStore {
                 // Best effort: the row is never returned either way, and the
                 // cleanup of a later write removes it if this fails.
                 let _ = self.write("deleting an expired session", |conn| {
-                    conn.prepare_cached(DELETE_IF_EXPIRED)?
-                        .execute((&key[..], now))?;
+                    if conn
+                        .prepare_cached(DELETE_IF_EXPIRED)?
+                        .execute((&key[..], now))?
+                        == 1
+                    {
+                        unindex(conn, &key)?;
+                    }
                     Ok(())
                 });
                 Ok(None)
@@ -448,7 +481,7 @@ impl Store for SqliteStore {
     }
 
     /// Reads, runs `f` and writes in one `BEGIN IMMEDIATE` transaction. An
-    /// expired row is deleted, and `false`.
+    /// expired row is deleted (its user index entries too), and `false`.
     fn update(
         &self,
         id: &SessionId,
@@ -470,6 +503,7 @@ impl Store for SqliteStore {
                 None => return Ok(false),
                 Some(None) => {
                     conn.prepare_cached(DELETE)?.execute([&key[..]])?;
+                    unindex(conn, &key)?;
                     return Ok(false);
                 }
                 Some(Some(record)) => record,
@@ -487,18 +521,28 @@ impl Store for SqliteStore {
     }
 
     /// `DELETE … RETURNING` in a transaction that commits before the record
-    /// is handed out. An expired row is deleted all the same, and `None`; a
-    /// row that does not decode stays (the transaction is rolled back).
+    /// is handed out. An expired row is deleted all the same (its user
+    /// index entries too), and `None`; a row that does not decode stays (the
+    /// transaction is rolled back).
     fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
         let key = at_rest::hash(id);
         let now = self.now_ms();
         self.write("taking a session", |conn| {
-            let mut stmt = conn.prepare_cached(TAKE)?;
-            let mut rows = stmt.query([&key[..]])?;
-            match rows.next()? {
-                None => Ok(None),
-                Some(row) if expired(row.get(0)?, now) => Ok(None),
-                Some(row) => Ok(Some(decode(row, 1)?)),
+            let taken = {
+                let mut stmt = conn.prepare_cached(TAKE)?;
+                let mut rows = stmt.query([&key[..]])?;
+                match rows.next()? {
+                    None => None,
+                    Some(row) if expired(row.get(0)?, now) => Some(None),
+                    Some(row) => Some(Some(decode(row, 1)?)),
+                }
+            };
+            match taken {
+                Some(None) => {
+                    unindex(conn, &key)?;
+                    Ok(None)
+                }
+                other => Ok(other.flatten()),
             }
         })
     }
@@ -520,15 +564,16 @@ impl Store for SqliteStore {
         })
     }
 
-    /// Deletes every expired row, a thousand per transaction (so writers in
-    /// other processes get their turn in between), and returns how many.
+    /// Deletes every expired row and its user index entries, a thousand rows
+    /// per transaction (so writers in other processes get their turn in
+    /// between), and returns how many rows.
     fn purge_expired(&self) -> Result<usize, Error> {
         let now = self.now_ms();
         let mut removed = 0usize;
         // Bounded: each round but the last removes a full batch.
         for _ in 0..u32::MAX {
             let batch = self.write("deleting expired sessions", |conn| {
-                Ok(conn.prepare_cached(CLEANUP)?.execute((now, PURGE_BATCH))?)
+                remove_expired(conn, now, PURGE_BATCH)
             })?;
             removed = removed.saturating_add(batch);
             if i64::try_from(batch).unwrap_or(i64::MAX) < PURGE_BATCH {

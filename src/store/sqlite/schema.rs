@@ -16,6 +16,7 @@
 //!     record_key BLOB NOT NULL,             -- the session's `key`
 //!     PRIMARY KEY (user_hash, handle)
 //! ) STRICT, WITHOUT ROWID;
+//! CREATE INDEX user_sessions_record_key ON user_sessions (record_key);
 //! PRAGMA application_id = 0x68747373; -- "htss": this file is http-session's
 //! PRAGMA user_version = 1;
 //! ```
@@ -48,6 +49,7 @@ CREATE TABLE user_sessions (
     record_key BLOB NOT NULL,
     PRIMARY KEY (user_hash, handle)
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX user_sessions_record_key ON user_sessions (record_key);
 PRAGMA application_id = 1752462195;
 PRAGMA user_version = 1;
 ";
