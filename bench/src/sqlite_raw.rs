@@ -24,25 +24,28 @@ const CREATE: &str = "INSERT INTO sessions (key, expires_at, record) VALUES (?1,
      ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, record = excluded.record \
      WHERE sessions.expires_at IS NOT NULL AND sessions.expires_at <= ?4";
 const UPDATE: &str = "UPDATE sessions SET expires_at = ?2, record = ?3 WHERE key = ?1";
-const CLEANUP: &str = "DELETE FROM sessions WHERE rowid IN \
-     (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?2) RETURNING key";
+const EXPIRED: &str = "SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT ?2";
+const DELETE: &str = "DELETE FROM sessions WHERE key = ?1";
 const UNINDEX: &str = "DELETE FROM user_sessions WHERE record_key = ?1";
 
-/// The cleanup every write of the store runs: up to 100 rows expired by
-/// `now`, and the user index entries of each (none here: nothing expires).
+/// The cleanup every write of the store runs: the keys of up to 100 rows
+/// expired by `now`, then each row and its user index entries deleted
+/// (none here: nothing expires).
 fn cleanup(conn: &Connection, now: i64) {
     let keys = conn
-        .prepare_cached(CLEANUP)
+        .prepare_cached(EXPIRED)
         .expect("prepare")
         .query_map((now, 100), |row| row.get::<_, Vec<u8>>(0))
         .expect("cleanup")
         .collect::<Result<Vec<_>, _>>()
         .expect("cleanup");
     for key in &keys {
-        conn.prepare_cached(UNINDEX)
-            .expect("prepare")
-            .execute([key])
-            .expect("unindex");
+        for sql in [DELETE, UNINDEX] {
+            conn.prepare_cached(sql)
+                .expect("prepare")
+                .execute([key])
+                .expect("cleanup");
+        }
     }
 }
 

@@ -37,10 +37,11 @@ const UPDATE: &str = "UPDATE sessions SET expires_at = ?2, record = ?3 WHERE key
 const DELETE: &str = "DELETE FROM sessions WHERE key = ?1";
 const DELETE_IF_EXPIRED: &str = "DELETE FROM sessions WHERE key = ?1 AND expires_at <= ?2";
 const TAKE: &str = "DELETE FROM sessions WHERE key = ?1 RETURNING expires_at, record";
-/// Removes at most `?2` rows expired by `?1`, found through the index, and
-/// returns their keys (for [`UNINDEX`]).
-const CLEANUP: &str = "DELETE FROM sessions WHERE rowid IN \
-     (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?2) RETURNING key";
+/// The keys of at most `?2` rows expired by `?1`, found through the index.
+/// (One `SELECT`, then a `DELETE` by key for each: when nothing has expired,
+/// the usual case, it costs a fraction of a `DELETE … WHERE rowid IN
+/// (SELECT …)` with `RETURNING`, which cost every write about a fifth more.)
+const EXPIRED: &str = "SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT ?2";
 /// Removes the user index entries of a record that expired.
 const UNINDEX: &str = "DELETE FROM user_sessions WHERE record_key = ?1";
 const COUNT: &str = "SELECT count(*) FROM sessions";
@@ -341,10 +342,11 @@ impl SqliteStore {
 /// for another reason (a logout) stays, for the `Session` to prune.
 fn remove_expired(conn: &Connection, now: i64, limit: i64) -> Result<usize, Failure> {
     let keys = conn
-        .prepare_cached(CLEANUP)?
+        .prepare_cached(EXPIRED)?
         .query_map((now, limit), |row| row.get::<_, Vec<u8>>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     for key in &keys {
+        conn.prepare_cached(DELETE)?.execute([key])?;
         unindex(conn, key)?;
     }
     Ok(keys.len())
