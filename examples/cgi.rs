@@ -9,6 +9,8 @@
 //! alias.url = ("/app" => "/path/to/target/debug/examples/cgi")
 //! $HTTP["url"] =^ "/app" { cgi.assign = ("" => "") }
 //! setenv.add-environment = ("SESSION_DIR" => "/path/to/sessions")
+//! # or, for the sessions in one SQLite database file:
+//! # setenv.add-environment = ("SESSION_STORE" => "sqlite:/path/to/sessions.db")
 //! ```
 //!
 //! then open http://127.0.0.1:PORT/app/. Routes (after the script's name):
@@ -16,11 +18,17 @@
 //! `POST /logout`.
 //!
 //! **The store.** Each request is a new process, so sessions must live outside
-//! it: this example keeps them in a [`FileStore`] directory (`$SESSION_DIR`, or
-//! `http-session-cgi` in the system's temp dir), shared safely by every CGI
-//! process through file locks. A `MemoryStore` would start empty on every
-//! request: the cookie would be set, but the next process would never have
-//! heard of it.
+//! it. `$SESSION_STORE` picks where:
+//!
+//! - `file:/path/to/dir` (the default, with `$SESSION_DIR` or
+//!   `http-session-cgi` in the system's temp dir as the directory): a
+//!   [`FileStore`], shared safely by every CGI process through file locks;
+//! - `sqlite:/path/to/sessions.db`: a `SqliteStore` (this package's default
+//!   feature `sqlite`), one database file shared by every CGI process through
+//!   SQLite's locks, each visit one `BEGIN IMMEDIATE` transaction.
+//!
+//! A `MemoryStore` would start empty on every request: the cookie would be
+//! set, but the next process would never have heard of it.
 
 mod support;
 
@@ -28,7 +36,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use http_session::{CgiRequest, CgiResponse, Error, FileStore, Session};
+use http_session::{CgiRequest, CgiResponse, Error, FileStore, Session, Store};
 use support::{escape, field, parse_form};
 
 /// The longest form body read, in bytes.
@@ -49,21 +57,57 @@ fn main() {
 }
 
 /// The session settings: the defaults (cookie `session_id`, `HttpOnly; Secure;
-/// SameSite=Lax`, 30 idle minutes), on files that outlive the process. With no
-/// server process to clean up, writes purge expired files every 15 minutes.
-fn session() -> Result<Session<FileStore>, Error> {
-    // `SESSION_DIR`, not an `HTTP_` name: clients control every `HTTP_*`
-    // variable through their request headers.
-    let dir = std::env::var_os("SESSION_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("http-session-cgi"));
+/// SameSite=Lax`, 30 idle minutes), on a store that outlives the process.
+fn session() -> Result<Session<Box<dyn Store>>, Error> {
+    Session::builder().store(store()?).build()
+}
+
+/// The store `$SESSION_STORE` names (see the top of this file). With no
+/// server process to clean up, the stores clean up on writes: a FileStore
+/// purges expired files every 15 minutes, a SqliteStore removes a few expired
+/// rows at each write (its default).
+fn store() -> Result<Box<dyn Store>, Error> {
+    // `SESSION_STORE` and `SESSION_DIR`, not `HTTP_` names: clients control
+    // every `HTTP_*` variable through their request headers.
+    let spec = std::env::var("SESSION_STORE").unwrap_or_default();
+    if let Some(path) = spec.strip_prefix("sqlite:") {
+        return sqlite_store(path);
+    }
+    let dir = match spec.strip_prefix("file:") {
+        Some(dir) => PathBuf::from(dir),
+        None if spec.is_empty() => std::env::var_os("SESSION_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("http-session-cgi")),
+        None => {
+            return Err(Error::InvalidConfig {
+                reason: format!(
+                    "SESSION_STORE is {spec:?}: expected file:/path/to/dir or \
+                     sqlite:/path/to/sessions.db"
+                ),
+            })
+        }
+    };
     let store = FileStore::builder(dir)
         .sweep_interval(Duration::from_secs(15 * 60))
         .build()?;
-    Session::builder().store(store).build()
+    Ok(Box::new(store))
 }
 
-fn respond(session: &Session<FileStore>, request: &CgiRequest) -> Result<CgiResponse, Error> {
+#[cfg(feature = "sqlite")]
+fn sqlite_store(path: &str) -> Result<Box<dyn Store>, Error> {
+    Ok(Box::new(http_session::SqliteStore::open(path)?))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn sqlite_store(_path: &str) -> Result<Box<dyn Store>, Error> {
+    Err(Error::InvalidConfig {
+        reason: "SESSION_STORE names a SQLite database, but this build of the example has \
+                 no SQLite support: build it with the feature sqlite (on by default)"
+            .to_owned(),
+    })
+}
+
+fn respond(session: &Session<Box<dyn Store>>, request: &CgiRequest) -> Result<CgiResponse, Error> {
     let base = request.var("SCRIPT_NAME").unwrap_or("");
     let mut handle = session.handle(request);
     let mut response = match (request.method(), request.path_info()) {
@@ -96,8 +140,9 @@ fn respond(session: &Session<FileStore>, request: &CgiRequest) -> Result<CgiResp
             redirect(&format!("{base}/profile"))
         }
         ("GET", "/profile") => {
-            // Atomic: replayed on the stored count under the file lock at
-            // commit, so parallel requests (parallel processes) lose no visit.
+            // Atomic: replayed on the stored count under the file lock (or in
+            // the SQLite transaction) at commit, so parallel requests
+            // (parallel processes) lose no visit.
             let visits = handle.update("visits", |n: Option<u64>| n.unwrap_or(0) + 1)?;
             let status = match handle.get::<String>("userId")? {
                 Some(user) => format!(

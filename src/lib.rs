@@ -61,6 +61,9 @@
 //! - [`MemoryStore`] (the default): sharded, bounded, gone with the process.
 //! - [`FileStore`]: one file per session, shared by processes on one machine
 //!   (CGI programs).
+//! - `SqliteStore` (cargo feature `sqlite`): one SQLite database file,
+//!   shared by the processes and threads of one machine (CGI programs,
+//!   threaded servers), crash-safe.
 //! - `RedisStore` (cargo feature `redis`; `redis-tls`, `redis-cluster`):
 //!   shared by every server that can reach it.
 //! - `PostgresStore` (cargo feature `postgres`): sessions in PostgreSQL
@@ -142,3 +145,5 @@ pub use store::{FileStore, FileStoreBuilder, MemoryStore, MemoryStoreBuilder, Re
 pub use store::{PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "redis")]
 pub use store::{RedisStore, RedisStoreBuilder};
+#[cfg(feature = "sqlite")]
+pub use store::{SqliteStore, SqliteStoreBuilder};

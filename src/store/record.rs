@@ -3,6 +3,7 @@
 
 use std::time::SystemTime;
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use crate::clock::{from_millis, to_millis};
@@ -84,18 +85,7 @@ impl Record {
     /// # Ok::<(), http_session::Error>(())
     /// ```
     pub fn encode(&self) -> Result<String, Error> {
-        let mut doc = Data::new();
-        doc.insert("data".to_owned(), Value::Object(self.data.clone()));
-        if let Some(at) = self.expires_at {
-            doc.insert("expires_at".to_owned(), to_millis(at).into());
-        }
-        if let Some(at) = self.deadline {
-            doc.insert("deadline".to_owned(), to_millis(at).into());
-        }
-        if let Some(owner) = &self.owner {
-            doc.insert("owner".to_owned(), Value::Object(encode_owner(owner)));
-        }
-        Ok(serde_json::to_string(&doc)?)
+        Ok(serde_json::to_string(&Encoding(self))?)
     }
 
     /// Reads a record written by [`Record::encode`]; anything else is
@@ -134,6 +124,33 @@ impl Record {
             return Err(corrupt("no \"data\" object"));
         }
         Ok(record)
+    }
+}
+
+/// The document [`Record::encode`] writes, serialized straight from the
+/// record (no copy of its data): the fields in the order a JSON object map
+/// keeps them (sorted), the times and the owner only when set.
+struct Encoding<'a>(&'a Record);
+
+impl Serialize for Encoding<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let record = self.0;
+        let fields = 1
+            + usize::from(record.deadline.is_some())
+            + usize::from(record.expires_at.is_some())
+            + usize::from(record.owner.is_some());
+        let mut doc = serializer.serialize_map(Some(fields))?;
+        doc.serialize_entry("data", &record.data)?;
+        if let Some(at) = record.deadline {
+            doc.serialize_entry("deadline", &to_millis(at))?;
+        }
+        if let Some(at) = record.expires_at {
+            doc.serialize_entry("expires_at", &to_millis(at))?;
+        }
+        if let Some(owner) = &record.owner {
+            doc.serialize_entry("owner", &encode_owner(owner))?;
+        }
+        doc.end()
     }
 }
 
@@ -233,6 +250,43 @@ mod tests {
                 matches!(Record::decode(bad), Err(Error::CorruptRecord { .. })),
                 "{bad}"
             );
+        }
+    }
+
+    /// The encoding as it was written before (a map of the fields, then
+    /// `to_string`): the same text, byte for byte.
+    #[test]
+    fn encode_writes_what_a_map_of_the_fields_writes() {
+        let mut data = Data::new();
+        data.insert("b".into(), serde_json::json!([1, "two"]));
+        data.insert("a".into(), "ü\"".into());
+        let mut record = Record::new(data.clone());
+        let mut owner = Owner::new("ana", UNIX_EPOCH + Duration::from_millis(7));
+        owner.ip = Some("192.0.2.1".into());
+        let cases = [
+            (None, None, None),
+            (Some(5), None, None),
+            (None, Some(9), None),
+            (Some(5), Some(9), Some(owner)),
+        ];
+        for (expires, deadline, owner) in cases {
+            record.expires_at = expires.map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
+            record.deadline = deadline.map(|ms| UNIX_EPOCH + Duration::from_millis(ms));
+            record.owner = owner;
+            let mut doc = Data::new();
+            doc.insert("data".into(), Value::Object(data.clone()));
+            if let Some(ms) = expires {
+                doc.insert("expires_at".into(), ms.into());
+            }
+            if let Some(ms) = deadline {
+                doc.insert("deadline".into(), ms.into());
+            }
+            if let Some(owner) = &record.owner {
+                doc.insert("owner".into(), Value::Object(encode_owner(owner)));
+            }
+            let text = record.encode().unwrap();
+            assert_eq!(text, serde_json::to_string(&doc).unwrap());
+            assert_eq!(Record::decode(&text).unwrap(), record);
         }
     }
 

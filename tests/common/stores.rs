@@ -196,3 +196,22 @@ pub fn postgres(clock: Clock) -> Fixture {
         _keep: Box::new(TableCleanup::new(&prefix)),
     }
 }
+
+/// A SqliteStore on a fresh database file in a temp dir.
+#[cfg(feature = "sqlite")]
+pub fn sqlite(clock: Clock) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = http_session::SqliteStore::builder(dir.path().join("sessions.db"))
+        .clock(clock)
+        .build()
+        .unwrap();
+    Fixture {
+        store: Arc::new(store),
+        traits: Traits {
+            atomic: true,
+            honours_expiry: true,
+            purges: true,
+        },
+        _keep: Box::new(dir),
+    }
+}

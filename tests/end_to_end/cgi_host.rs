@@ -1,7 +1,10 @@
 //! The CGI example as a real CGI program under a real CGI host: lighttpd,
 //! started on a free port and stopped by this test, driven by a real client
 //! with a cookie jar; also one session counted by parallel clients, each
-//! request its own process (`web::counts_every_parallel_visit`).
+//! request its own process (`web::counts_every_parallel_visit`). Each runs
+//! twice: with the example's FileStore, and with its SqliteStore
+//! (`SESSION_STORE=sqlite:...`, built in by the examples package's default
+//! feature `sqlite`).
 //!
 //! Needs lighttpd (`bash .ci/run` installs it and runs this with
 //! `cargo test --test end_to_end -- --ignored`; `LIGHTTPD` overrides the
@@ -30,7 +33,20 @@ impl Drop for Host {
     }
 }
 
+/// Where the CGI example keeps its sessions.
+#[derive(Clone, Copy)]
+enum Sessions {
+    /// A FileStore in `<dir>/sessions` (`SESSION_DIR`).
+    Files,
+    /// A SqliteStore in `<dir>/sessions.db` (`SESSION_STORE=sqlite:...`).
+    Sqlite,
+}
+
 fn start_lighttpd() -> Host {
+    start_lighttpd_with(Sessions::Files)
+}
+
+fn start_lighttpd_with(sessions: Sessions) -> Host {
     let lighttpd = std::env::var("LIGHTTPD").unwrap_or_else(|_| "/usr/sbin/lighttpd".to_owned());
     assert!(
         std::path::Path::new(&lighttpd).exists(),
@@ -47,11 +63,17 @@ server.errorlog = "{dir}/error.log"
 server.modules += ("mod_cgi", "mod_alias", "mod_setenv")
 alias.url = ("/app" => "{program}")
 $HTTP["url"] =^ "/app" {{ cgi.assign = ("" => "") }}
-setenv.add-environment = ("SESSION_DIR" => "{sessions}")
+setenv.add-environment = ({environment})
 "#,
         dir = dir.display(),
         program = program.display(),
-        sessions = dir.join("sessions").display(),
+        environment = match sessions {
+            Sessions::Files => format!(r#""SESSION_DIR" => "{}""#, dir.join("sessions").display()),
+            Sessions::Sqlite => format!(
+                r#""SESSION_STORE" => "sqlite:{}""#,
+                dir.join("sessions.db").display()
+            ),
+        },
     );
     let config_path = dir.join("lighttpd.conf");
     std::fs::write(&config_path, config).unwrap();
@@ -146,4 +168,45 @@ fn parallel_visits_of_one_session_all_count_under_lighttpd() {
     let host = start_lighttpd();
     let count = web::counts_every_parallel_visit(&format!("{}/app/profile", host.origin));
     assert!(count.failures.is_empty(), "{:#?}", count.failures);
+}
+
+// ---- The same with the example's SqliteStore ------------------------------
+
+#[test]
+#[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
+fn the_cgi_example_with_sqlite_serves_the_login_flow_under_lighttpd() {
+    let host = start_lighttpd_with(Sessions::Sqlite);
+    web::login_flow(&host.origin, "/app", true);
+    assert!(host.dir.join("sessions.db").exists(), "the database file");
+    assert!(!host.dir.join("sessions").exists(), "no session directory");
+}
+
+#[test]
+#[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
+fn sessions_live_in_one_sqlite_file_between_the_processes() {
+    let host = start_lighttpd_with(Sessions::Sqlite);
+    let client = web::Client::new();
+    let login = client.post(&format!("{}/app/login", host.origin), &[("user", "ana")]);
+    web::assert_sets_session_cookie(&login, true);
+    for visit in 1..=3 {
+        let profile = client.get(&format!("{}/app/profile", host.origin));
+        assert_eq!(profile.element("user"), Some("ana"));
+        assert_eq!(profile.element("visits"), Some(&*visit.to_string()));
+    }
+    let logout = client.post(&format!("{}/app/logout", host.origin), &[]);
+    assert_eq!(logout.status, 303);
+    let after = client.get(&format!("{}/app/profile", host.origin));
+    assert_eq!(after.element("status"), Some("unauthenticated"));
+}
+
+/// 8 clients × 50 requests with one cookie, each a new CGI process opening
+/// the one database file and counting a visit in one `BEGIN IMMEDIATE`
+/// transaction: none is lost.
+#[test]
+#[ignore = "needs lighttpd: bash .ci/run installs it and runs it"]
+fn parallel_visits_of_one_session_all_count_under_lighttpd_with_sqlite() {
+    let host = start_lighttpd_with(Sessions::Sqlite);
+    let count = web::counts_every_parallel_visit(&format!("{}/app/profile", host.origin));
+    assert!(count.failures.is_empty(), "{:#?}", count.failures);
+    assert_eq!(count.counted, 1 + count.ok);
 }

@@ -2,8 +2,9 @@
 //! MemoryStore, FileStore, a user's get/set/delete-only store, a user's store
 //! that adds only an atomic `update` (and so gets an atomic `take` from the
 //! trait), RedisStore on the real redis-server at 127.0.0.1:6379 (with
-//! `--features redis`), and PostgresStore on the PostgreSQL at 127.0.0.1:5432
-//! (with `--features postgres`, on tables of each test's own).
+//! `--features redis`), PostgresStore on the PostgreSQL at 127.0.0.1:5432
+//! (with `--features postgres`, on tables of each test's own), and SqliteStore on a fresh database file
+//! (with `--features sqlite`).
 
 use crate::common;
 use crate::conformance;
@@ -23,6 +24,9 @@ conformance!(redis, common::stores::redis);
 #[cfg(feature = "postgres")]
 conformance!(postgres, common::stores::postgres);
 
+#[cfg(feature = "sqlite")]
+conformance!(sqlite, common::stores::sqlite);
+
 // The user-index section, on every store that keeps an index.
 user_index_conformance!(memory_user_index, common::stores::memory);
 user_index_conformance!(file_user_index, common::stores::file);
@@ -30,3 +34,5 @@ user_index_conformance!(file_user_index, common::stores::file);
 user_index_conformance!(redis_user_index, common::stores::redis);
 #[cfg(feature = "postgres")]
 user_index_conformance!(postgres_user_index, common::stores::postgres);
+#[cfg(feature = "sqlite")]
+user_index_conformance!(sqlite_user_index, common::stores::sqlite);

@@ -274,6 +274,14 @@ fn file_store_is_linearizable() {
     check_store("file", FileStore::open(dir.path()).unwrap(), 20);
 }
 
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_store_is_linearizable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = http_session::SqliteStore::open(dir.path().join("sessions.db")).unwrap();
+    check_store("sqlite", store, 30);
+}
+
 #[cfg(feature = "redis")]
 #[test]
 fn redis_store_is_linearizable() {

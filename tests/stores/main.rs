@@ -1,7 +1,8 @@
 //! The stores: the conformance suite against every store, FileStore (and its
-//! index of a user's sessions), RedisStore (Redis Cluster and rediss:// with
-//! their features) and PostgresStore beyond it, linearizable histories, several processes
-//! sharing one store, and no live ID kept at rest by the persistent stores.
+//! index of a user's sessions), SqliteStore, RedisStore (Redis Cluster and
+//! rediss:// with their features) and PostgresStore beyond it, linearizable
+//! histories, several processes sharing one store, and no live ID kept at rest
+//! by the persistent stores.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -20,4 +21,6 @@ mod redis_cluster;
 mod redis_store;
 #[cfg(feature = "redis-tls")]
 mod redis_tls;
+#[cfg(feature = "sqlite")]
+mod sqlite_store;
 mod take_is_atomic;

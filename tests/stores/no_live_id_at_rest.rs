@@ -1,7 +1,8 @@
 //! No live session ID at rest (DESIGN "IDs at rest"): everything FileStore,
-//! RedisStore and PostgresStore keep, names and contents alike, is read back
-//! in full, and no live ID shows up in any encoding. A directory listing, a
-//! Redis `SCAN`, a dump or a backup hands out no working cookie.
+//! RedisStore, SqliteStore and PostgresStore keep, names and contents alike,
+//! is read back in full, and no live ID shows up in any encoding. A directory
+//! listing, a Redis `SCAN`, a copy of the database, a dump or a backup hands
+//! out no working cookie.
 
 use std::fs;
 use std::path::Path;
@@ -244,4 +245,71 @@ fn postgres_store_keeps_no_live_id_in_any_row() {
         2 * ids.len() + 1,
         "a row per session, an index row per session, the version row"
     );
+}
+
+/// Every row of every table, read through SQL, and the raw bytes of the
+/// database file and its write-ahead log (free pages and old frames
+/// included), while the store is open; sessions bound to a user too, so the
+/// user index has rows.
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_store_keeps_no_live_id_in_any_row_or_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("sessions.db");
+    let session = Session::with_store(http_session::SqliteStore::open(&path).unwrap());
+    let ids = live_sessions(&session);
+    for (n, id) in ids.iter().enumerate() {
+        assert!(session.bind_user(id, &format!("user-{}", n % 3)).unwrap());
+    }
+    assert_eq!(session.sessions_of("user-0", None).unwrap().len(), 3);
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(tables.contains(&"sessions".to_owned()), "{tables:?}");
+    assert!(tables.contains(&"user_sessions".to_owned()), "{tables:?}");
+    let mut rows_per_table = Vec::new();
+    for table in &tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        let mut count = 0;
+        while let Some(row) = rows.next().unwrap() {
+            count += 1;
+            for c in 0..columns {
+                use rusqlite::types::ValueRef;
+                let bytes = match row.get_ref(c).unwrap() {
+                    ValueRef::Null => Vec::new(),
+                    ValueRef::Integer(n) => n.to_string().into_bytes(),
+                    ValueRef::Real(x) => x.to_string().into_bytes(),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => t.to_vec(),
+                };
+                let what = format!("table {table}, row {count}, column {c}");
+                assert_no_live_id(&ids, &what, &bytes);
+                if table == "user_sessions" {
+                    assert!(!contains(&bytes, b"user-"), "a user name in {what}");
+                }
+            }
+        }
+        rows_per_table.push((table.clone(), count));
+    }
+    assert!(
+        rows_per_table.contains(&("sessions".to_owned(), ids.len()))
+            && rows_per_table.contains(&("user_sessions".to_owned(), ids.len())),
+        "one row per live session, one index row per bound session: {rows_per_table:?}"
+    );
+    let mut files = 0;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = tmp.path().join(format!("sessions.db{suffix}"));
+        if let Ok(bytes) = fs::read(&file) {
+            files += 1;
+            assert_no_live_id(&ids, &format!("the file {}", file.display()), &bytes);
+        }
+    }
+    assert!(files >= 2, "the database and its log were read");
 }

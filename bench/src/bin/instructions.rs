@@ -24,6 +24,18 @@
 //! i visits user i, each once: N at most 1,000 (`for n in 0 1000`, divide by
 //! 1,000). `record-key`: `RecordKey::of`, the SHA-256 that names a record at
 //! rest (and that several of these compute).
+//!
+//! SqliteStore (a database of 10,000 sessions in `/dev/shm`, see
+//! `bench/src/sqlite_raw.rs`): `sqlite-get`, `sqlite-update`, `sqlite-create`
+//! through the store, and `sqlite-raw-get`, `sqlite-raw-get-decode` (the
+//! record decoded too), `sqlite-raw-get-hashed` (the ID hashed at the call
+//! and the record decoded), `sqlite-raw-update`, `sqlite-raw-update-hashed`
+//! (the ID hashed, the record decoded and encoded), `sqlite-raw-create`: its
+//! statements run raw through rusqlite. Callgrind counts SQLite's C code too,
+//! not the kernel's (the writes and `fsync`s themselves). Under valgrind the
+//! `sha2` crate finds no SHA instructions and hashes in software (about
+//! 3,400 instructions a hash); on a CPU with them (`sha_ni`) it takes far
+//! fewer.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -31,6 +43,9 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use http_session::store::{RecordKey, RevocationHandle};
+#[path = "../sqlite_raw.rs"]
+mod sqlite_raw;
+
 use http_session::{CookieOptions, Data, MemoryStore, Response, Session, SessionId, Store};
 use serde_json::{json, Value};
 
@@ -120,6 +135,10 @@ fn main() {
         eprintln!("usage: instructions OPERATION N");
         std::process::exit(2);
     };
+    if let Some(op) = op.strip_prefix("sqlite-") {
+        sqlite(op, n);
+        return;
+    }
     let header = format!(
         "_ga=GA1.2.1848372615.1700000000; theme=dark; session_id={SID}; lang=\"en-US\"; \
          _gid=GA1.2.921334455.1700000000; consent=stats:on"
@@ -243,6 +262,59 @@ fn main() {
                     "revoke-all" => session.revoke_all(user, Some(&mine[0].0)).unwrap_or(0),
                     _ => unreachable!(),
                 };
+            }
+        }
+    }
+    println!("{acc}");
+}
+
+/// The `sqlite-*` operations, `n` times.
+fn sqlite(op: &str, n: usize) {
+    use http_session::store::RecordKey;
+    use http_session::Record;
+    use sqlite_raw::{data, expires, populate, store_update, Raw, SESSIONS};
+
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        tempfile::tempdir_in(shm)
+    } else {
+        tempfile::tempdir()
+    }
+    .expect("a temp dir");
+    let (store, ids) = populate(&dir.path().join("store.db"));
+    let mut raw = Raw::new(&dir.path().join("raw.db"));
+    let expires = expires();
+    // Fresh IDs and keys made before the loop, for every N alike.
+    let fresh: Vec<SessionId> = (0..n).map(|_| SessionId::generate()).collect();
+    let keys: Vec<[u8; 32]> = fresh
+        .iter()
+        .map(|id| *RecordKey::of(id).as_bytes())
+        .collect();
+    let mut acc = 0usize;
+    for i in 0..n {
+        let k = i % SESSIONS;
+        match op {
+            "get" => {
+                acc += store
+                    .get(&ids[k])
+                    .ok()
+                    .flatten()
+                    .map_or(0, |r| r.data.len())
+            }
+            "raw-get" => raw.get(k, false),
+            "raw-get-decode" => raw.get(k, true),
+            "raw-get-hashed" => raw.get_hashed(k),
+            "update" => acc += usize::from(store_update(&store, &ids[k])),
+            "raw-update" => raw.update(k),
+            "raw-update-hashed" => raw.update_hashed(k),
+            "create" => {
+                let record = Record::expiring(data(), expires);
+                acc += usize::from(store.create(&fresh[i], record).unwrap_or(false));
+            }
+            "raw-create" => acc += usize::from(raw.create(&keys[i])),
+            other => {
+                eprintln!("unknown operation sqlite-{other}");
+                std::process::exit(2);
             }
         }
     }
