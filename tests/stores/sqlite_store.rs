@@ -264,6 +264,30 @@ fn a_file_that_is_no_database_is_refused_and_left_as_it_was() {
     }
 }
 
+/// Our application id with a schema version this crate never wrote, or
+/// with version 1 but no tables: damaged, refused, and left as it was.
+#[test]
+fn a_damaged_schema_is_refused_and_left_as_it_was() {
+    let (dir, _path) = db();
+    for (name, version, tables) in [("negative", -1, true), ("no-tables", 1, false)] {
+        let path = dir.path().join(format!("{name}.db"));
+        let conn = raw(&path);
+        conn.execute_batch("PRAGMA application_id = 1752462195;")
+            .unwrap();
+        conn.pragma_update(None, "user_version", version).unwrap();
+        if tables {
+            conn.execute_batch("CREATE TABLE sessions (x);").unwrap();
+        }
+        drop(conn);
+        let before = fs::read(&path).unwrap();
+        let err = refused(SqliteStore::builder(&path));
+        assert!(matches!(err, Error::Store { .. }), "{name}: {err:?}");
+        assert!(err.to_string().contains("damaged"), "{name}: {err}");
+        assert_eq!(fs::read(&path).unwrap(), before, "{name}: untouched");
+        assert_eq!(pragma(&path, "user_version"), version, "{name}");
+    }
+}
+
 #[test]
 fn a_directory_or_a_symbolic_link_is_refused() {
     let (dir, path) = db();
