@@ -23,8 +23,8 @@
 //! - `file:/path/to/dir` (the default, with `$SESSION_DIR` or
 //!   `http-session-cgi` in the system's temp dir as the directory): a
 //!   [`FileStore`], shared safely by every CGI process through file locks;
-//! - `sqlite:/path/to/sessions.db`: a `SqliteStore` (this package's default
-//!   feature `sqlite`), one database file shared by every CGI process through
+//! - `sqlite:/path/to/sessions.db`: a `SqliteStore` (this package's feature
+//!   `sqlite`: `cargo build --example cgi --features sqlite`), one database file shared by every CGI process through
 //!   SQLite's locks, each visit one `BEGIN IMMEDIATE` transaction.
 //!
 //! A `MemoryStore` would start empty on every request: the cookie would be
@@ -102,7 +102,7 @@ fn sqlite_store(path: &str) -> Result<Box<dyn Store>, Error> {
 fn sqlite_store(_path: &str) -> Result<Box<dyn Store>, Error> {
     Err(Error::InvalidConfig {
         reason: "SESSION_STORE names a SQLite database, but this build of the example has \
-                 no SQLite support: build it with the feature sqlite (on by default)"
+                 no SQLite support: build it with `cargo build --example cgi --features sqlite`"
             .to_owned(),
     })
 }

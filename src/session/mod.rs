@@ -411,7 +411,7 @@ impl<S: Store> Session<S> {
                 let now = self.config.clock.now();
                 match self.find(req, now)? {
                     Found::One(id, record) => {
-                        Ok(self.renew(&id, *record, now)?.map(|(r, _)| (id, r.data)))
+                        Ok(self.renew(&id, record, now)?.map(|(r, _)| (id, r.data)))
                     }
                     Found::None | Found::Several => Ok(None),
                 }
@@ -618,7 +618,7 @@ impl<S: Store> Session<S> {
             };
             match (record, &found) {
                 (None, _) => self.reject_unknown(&id),
-                (Some(record), Found::None) => found = Found::One(id, Box::new(record)),
+                (Some(record), Found::None) => found = Found::One(id, record),
                 (Some(_), _) => found = Found::Several,
             }
         }
@@ -987,9 +987,8 @@ pub(crate) type Changes<'a> = dyn FnMut(&mut Data) -> Result<(), Error> + 'a;
 pub(crate) enum Found {
     /// None of them names a live session.
     None,
-    /// Exactly one does (boxed: a record with an owner is large, and the
-    /// other variants are empty).
-    One(SessionId, Box<Record>),
+    /// Exactly one does.
+    One(SessionId, Record),
     /// Two or more do: a tossed cookie, so none is used.
     Several,
 }

@@ -3,11 +3,11 @@
 //! with a cookie jar; also one session counted by parallel clients, each
 //! request its own process (`web::counts_every_parallel_visit`). Each runs
 //! twice: with the example's FileStore, and with its SqliteStore
-//! (`SESSION_STORE=sqlite:...`, built in by the examples package's default
-//! feature `sqlite`).
+//! (`SESSION_STORE=sqlite:...`, built in by the examples package's feature
+//! `sqlite`: `cargo build --examples --all-features`, as `.ci/run` does).
 //!
 //! Needs lighttpd (`bash .ci/run` installs it and runs this with
-//! `cargo test --test end_to_end -- --ignored`; `LIGHTTPD` overrides the
+//! `cargo test --all-features --test end_to_end -- --ignored`; `LIGHTTPD` overrides the
 //! path), and the example built (`cargo build --example cgi`; plain
 //! `cargo test` does).
 

@@ -708,7 +708,7 @@ mod sqlite {
         let dir = tempfile::tempdir().unwrap();
         let (path, spec) = db(&dir);
         let store = SqliteStore::open(&path).unwrap();
-        n_processes_m_updates(&spec, &store);
+        n_processes_m_updates(&spec, &store, 100);
     }
 
     #[test]
