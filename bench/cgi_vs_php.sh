@@ -76,13 +76,8 @@ fi
 # @WORK@ stands for this run's private work directory.
 VARIANTS=(
   "ours-file   cgi  cgi  SESSION_DIR=@WORK@/ours-file-sessions"
+  "ours-sqlite cgi  cgi  SESSION_STORE=sqlite:@WORK@/ours-sqlite.db"
   "php         php"
-  # The SqliteStore variant (issue 12) goes HERE, one line, once the CGI
-  # example can run on it; for example, if the example picks its store from
-  # its environment (names to be settled by whoever writes it):
-  # "ours-sqlite cgi  cgi  SESSION_STORE=sqlite SESSION_DB=@WORK@/ours-sqlite.db"
-  # (run with EXAMPLE_FEATURES=sqlite, or make that its default below, if the
-  # example needs the feature).
 )
 # -----------------------------------------------------------------------------
 
@@ -107,7 +102,8 @@ step "building the CGI example (release)"
 examples=$(for v in "${VARIANTS[@]}"; do read -r _ kind example _ <<<"$v"; if [ "$kind" = cgi ]; then echo "$example"; fi; done | sort -u)
 build=(cargo build --release -p http-session-examples)
 for e in $examples; do build+=(--example "$e"); done
-[ -z "$EXAMPLE_FEATURES" ] || build+=(--features "$EXAMPLE_FEATURES")
+# The SQLite variant needs the examples package's feature `sqlite`.
+build+=(--features "${EXAMPLE_FEATURES:-sqlite}")
 "${build[@]}"
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 [ -d "$TARGET_DIR" ] || TARGET_DIR="$ROOT/target"
