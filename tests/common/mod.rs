@@ -52,6 +52,22 @@ impl Store for MapStore {
     }
 }
 
+/// A store that is down: every call fails with `Error::Store`.
+#[derive(Debug, Default)]
+pub struct DownStore;
+
+impl Store for DownStore {
+    fn get(&self, _: &SessionId) -> Result<Option<Record>, Error> {
+        Err(Error::store("reading", std::io::Error::other("down")))
+    }
+    fn set(&self, _: &SessionId, _: Record) -> Result<(), Error> {
+        Err(Error::store("writing", std::io::Error::other("down")))
+    }
+    fn delete(&self, _: &SessionId) -> Result<(), Error> {
+        Err(Error::store("deleting", std::io::Error::other("down")))
+    }
+}
+
 /// The `name=value` part of a `Set-Cookie` value, as a browser sends it back.
 pub fn cookie_pair(set_cookie: &str) -> &str {
     set_cookie.split(';').next().unwrap()

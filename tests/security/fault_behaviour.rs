@@ -2,6 +2,7 @@
 //! that fail mid-request. The store must stay consistent and usable, and a
 //! response must never carry a cookie for a session that was not stored.
 
+use crate::common::DownStore as Down;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -528,18 +529,6 @@ fn a_panicking_serialize_changes_nothing() {
 
 #[test]
 fn delete_on_a_failing_store_sets_no_cookie() {
-    struct Down;
-    impl Store for Down {
-        fn get(&self, _: &SessionId) -> Result<Option<http_session::Record>, Error> {
-            Err(Error::store("reading", std::io::Error::other("down")))
-        }
-        fn set(&self, _: &SessionId, _: http_session::Record) -> Result<(), Error> {
-            Err(Error::store("writing", std::io::Error::other("down")))
-        }
-        fn delete(&self, _: &SessionId) -> Result<(), Error> {
-            Err(Error::store("deleting", std::io::Error::other("down")))
-        }
-    }
     let session = Session::with_store(Down);
     let id = SessionId::generate();
     let mut res = Headers::new();

@@ -1,6 +1,7 @@
 //! `SessionBuilder::on_event`: each kind of event is reported once, where it
 //! happens, and no event ever shows a session ID.
 
+use crate::common::DownStore as Down;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -117,18 +118,6 @@ fn each_event_is_reported_where_it_happens() {
 
 #[test]
 fn a_store_failure_is_reported_once_with_its_operation() {
-    struct Down;
-    impl Store for Down {
-        fn get(&self, _: &SessionId) -> Result<Option<http_session::Record>, Error> {
-            Err(Error::store("reading", std::io::Error::other("down")))
-        }
-        fn set(&self, _: &SessionId, _: http_session::Record) -> Result<(), Error> {
-            Err(Error::store("writing", std::io::Error::other("down")))
-        }
-        fn delete(&self, _: &SessionId) -> Result<(), Error> {
-            Err(Error::store("deleting", std::io::Error::other("down")))
-        }
-    }
     let log: Log = Arc::default();
     let sink = Arc::clone(&log);
     let session = Session::builder()
