@@ -11,6 +11,7 @@ use crate::clock::{to_millis, Clock};
 use crate::store::{at_rest, Record, Store, UserIndex};
 use crate::{Error, SessionId};
 
+mod busy;
 mod pool;
 mod schema;
 mod users;
@@ -288,6 +289,7 @@ impl SqliteStore {
         doing: &str,
         op: impl FnOnce(&Connection) -> Result<T, Failure>,
     ) -> Result<T, Error> {
+        busy::arm(self.busy_timeout);
         let mut pooled = self
             .pool
             .get(|| schema::connect(&self.path, self.busy_timeout))?;
@@ -313,6 +315,7 @@ impl SqliteStore {
                 ),
             ));
         };
+        busy::arm(self.busy_timeout);
         let mut pooled = self
             .pool
             .get(|| schema::connect(&self.path, self.busy_timeout))?;

@@ -104,7 +104,7 @@ pub(super) fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection,
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_NOFOLLOW;
-    let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
+    let mut conn = Connection::open_with_flags(path, flags).map_err(fail)?;
     // SQLite falls back to read-only when it may not write the file.
     if conn.is_readonly("main").map_err(fail)? {
         return Err(Error::store(
@@ -113,7 +113,10 @@ pub(super) fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection,
              directory (for the -wal and -shm files); check their owner and permissions",
         ));
     }
-    conn.busy_timeout(busy_timeout).map_err(fail)?;
+    // Short sleeps between tries, bounded by the timeout (see `busy`).
+    super::busy::arm(busy_timeout);
+    conn.busy_handler(Some(super::busy::handler))
+        .map_err(fail)?;
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(fail)?;
     Ok(conn)
