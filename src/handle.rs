@@ -103,8 +103,10 @@ pub struct SessionHandle<'s, S: Store = MemoryStore> {
     destroy: bool,
     regenerate: bool,
     touch: bool,
-    /// The user to bind the session to on commit, and the client's details.
-    bind: Option<(String, Client)>,
+    /// The user to bind the session to on commit ([`set_user`](Self::set_user)).
+    user: Option<String>,
+    /// The client's details recorded with that binding.
+    client: Client,
 }
 
 /// The request's session as this handle sees it.
@@ -214,7 +216,8 @@ impl<S: Store> Session<S> {
             destroy: false,
             regenerate: false,
             touch: false,
-            bind: None,
+            user: None,
+            client: Client::default(),
         }
     }
 }
@@ -389,7 +392,7 @@ impl<S: Store> SessionHandle<'_, S> {
         self.destroy = true;
         self.regenerate = false;
         self.touch = false;
-        self.bind = None;
+        self.user = None;
         Ok(())
     }
 
@@ -426,12 +429,7 @@ impl<S: Store> SessionHandle<'_, S> {
             return Err(Error::NoUserIndex);
         }
         self.ensure_loaded()?;
-        let client = self
-            .bind
-            .take()
-            .map(|(_, client)| client)
-            .unwrap_or_default();
-        self.bind = Some((user.to_owned(), client));
+        self.user = Some(user.to_owned());
         Ok(())
     }
 
@@ -440,11 +438,7 @@ impl<S: Store> SessionHandle<'_, S> {
     /// may be `None`; each is cut to 256 bytes, without control characters.
     /// Call it with `set_user`, before or after; alone it does nothing.
     pub fn set_client(&mut self, user_agent: Option<&str>, ip: Option<&str>) {
-        let client = Client::new(user_agent, ip);
-        match &mut self.bind {
-            Some((_, kept)) => *kept = client,
-            None => self.bind = Some((String::new(), client)),
-        }
+        self.client = Client::new(user_agent, ip);
     }
 
     /// Moves the session to a fresh ID on [`commit`](Self::commit), which also
@@ -490,11 +484,10 @@ impl<S: Store> SessionHandle<'_, S> {
             destroy,
             regenerate,
             touch,
-            bind,
+            user,
+            client,
             ..
         } = self;
-        // A user to bind (set_client alone leaves the name empty: no bind).
-        let bind = bind.filter(|(user, _)| !user.is_empty());
         let Some(loaded) = state.into_inner() else {
             return Ok(CommitOutcome::Unchanged); // never used
         };
@@ -537,7 +530,7 @@ impl<S: Store> SessionHandle<'_, S> {
                 }
             }
             Some(id) => (CommitOutcome::Unchanged, Some(id)),
-            None if !loaded.data.is_empty() || bind.is_some() => {
+            None if !loaded.data.is_empty() || user.is_some() => {
                 let id = session.create_data(loaded.data)?;
                 session.set_cookie(res, &id)?;
                 (CommitOutcome::Created, Some(id))
@@ -552,8 +545,8 @@ impl<S: Store> SessionHandle<'_, S> {
             }
             None => (CommitOutcome::Unchanged, None),
         };
-        match (bind, live) {
-            (Some((user, client)), Some(id)) => {
+        match (user, live) {
+            (Some(user), Some(id)) => {
                 if !session.bind(&id, &user, client)? {
                     return Ok(CommitOutcome::Gone); // ended meanwhile
                 }
@@ -636,7 +629,7 @@ impl<S: Store> fmt::Debug for SessionHandle<'_, S> {
             .field("destroy", &self.destroy)
             .field("regenerate", &self.regenerate)
             .field("touch", &self.touch)
-            .field("bind", &self.bind.is_some())
+            .field("bind", &self.user.is_some())
             .finish()
     }
 }

@@ -229,3 +229,17 @@ fn client_details_are_cut_and_cleaned() {
     assert!(!kept.chars().any(char::is_control));
     assert_eq!(info.ip.as_deref(), Some("192.0.2.1"));
 }
+
+#[test]
+fn set_client_alone_binds_nothing_and_creates_no_session() {
+    let session = Session::new();
+    let mut handle = session.handle(&Headers::new());
+    handle.set_client(Some("Firefox/140"), Some("192.0.2.1"));
+    let mut response = Headers::new();
+    assert_eq!(
+        handle.commit(&mut response).unwrap(),
+        http_session::CommitOutcome::Unchanged
+    );
+    assert!(response.is_empty());
+    assert_eq!(session.store().len(), 0);
+}

@@ -152,7 +152,7 @@ impl Entry {
         let (expires_at, deadline) = (time(self.expires_ms), time(self.deadline_ms));
         record.expires_at = expires_at;
         record.deadline = deadline;
-        record.owner = self.owner.as_deref().cloned();
+        copy_owner(&mut record.owner, self.owner.as_deref());
         // A panic in `f` unwinds before the entry is touched.
         if !f(record) {
             // Not stored (too large, expired: rare). What `f` left may be
@@ -170,11 +170,46 @@ impl Entry {
         if record.deadline != deadline {
             self.deadline_ms = record.deadline.map_or(NEVER, to_millis);
         }
+        // Only a bound session that rolled changes its owner (`last_seen`):
+        // copied into the box it has, allocating nothing.
         if record.owner.as_ref() != self.owner.as_deref() {
-            self.owner = record.owner.take().map(Box::new);
+            match (&mut self.owner, &record.owner) {
+                (Some(kept), Some(owner)) => copy_into(kept, owner),
+                (kept, owner) => *kept = owner.clone().map(Box::new),
+            }
         }
         Ok(())
     }
+}
+
+/// Makes `dst` a copy of `src`, reusing the strings `dst` already holds (the
+/// scratch record's owner, from the last update on this thread): an update
+/// of a bound session then allocates nothing for its owner.
+fn copy_owner(dst: &mut Option<Owner>, src: Option<&Owner>) {
+    match (dst.as_mut(), src) {
+        (Some(dst), Some(src)) => copy_into(dst, src),
+        (_, src) => *dst = src.cloned(),
+    }
+}
+
+/// `*dst = src.clone()`, field by field, into the strings `dst` has.
+/// (Destructured whole, so that a field added to `Owner` fails to compile
+/// here instead of being left behind.)
+fn copy_into(dst: &mut Owner, src: &Owner) {
+    let Owner {
+        user,
+        handle,
+        created_at,
+        last_seen,
+        user_agent,
+        ip,
+    } = src;
+    dst.user.clone_from(user);
+    dst.handle = *handle;
+    dst.created_at = *created_at;
+    dst.last_seen = *last_seen;
+    dst.user_agent.clone_from(user_agent);
+    dst.ip.clone_from(ip);
 }
 
 fn time(ms: u64) -> Option<SystemTime> {
