@@ -439,8 +439,7 @@ impl<S: Store> Session<S> {
     ) -> Result<bool, Error> {
         let mut ended = false;
         for _ in 0..MAX_REVOKE_ROUNDS {
-            ended |= index.record(user, &entry.key)?.is_some();
-            index.remove_record(user, &entry.key)?;
+            ended |= index.remove_record(user, &entry.key)?;
             if index.swap_entry(user, &entry.handle, Some(&entry.key), None)? {
                 if ended {
                     self.emit(|| SessionEvent::Revoked {

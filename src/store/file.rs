@@ -779,12 +779,14 @@ impl FileStore {
 
     /// [`Store::delete`] of the record named `hash`: under its lock, with the
     /// directory flushed.
-    pub(super) fn delete_named(&self, hash: &[u8; 32]) -> Result<(), Error> {
-        {
+    /// Says whether there was a file to delete.
+    pub(super) fn delete_named(&self, hash: &[u8; 32]) -> Result<bool, Error> {
+        let removed = {
             let _lock = self.lock(hash)?;
-            remove_if_present(&self.path_of(hash))?;
-        }
-        self.flush_dir()
+            remove_if_present(&self.path_of(hash))?
+        };
+        self.flush_dir()?;
+        Ok(removed)
     }
 }
 
@@ -807,7 +809,7 @@ impl Store for FileStore {
     }
 
     fn delete(&self, id: &SessionId) -> Result<(), Error> {
-        self.delete_named(&at_rest::hash(id))
+        self.delete_named(&at_rest::hash(id)).map(|_| ())
     }
 
     fn update(
@@ -1121,10 +1123,11 @@ fn modified_before(meta: &Metadata, now: SystemTime, age: Duration) -> bool {
         .is_some_and(|elapsed| elapsed > age)
 }
 
-fn remove_if_present(path: &Path) -> Result<(), Error> {
+/// Deletes the file at `path`; `Ok(false)` if there was none.
+fn remove_if_present(path: &Path) -> Result<bool, Error> {
     match fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(Error::store("deleting a session file", e)),
     }
 }

@@ -246,9 +246,11 @@ pub trait UserIndex: Send + Sync {
     /// expired.
     fn record(&self, user: &str, key: &RecordKey) -> Result<Option<Record>, Error>;
 
-    /// Removes the record under `key` (an entry of `user`'s index); removing
-    /// an absent record is not an error.
-    fn remove_record(&self, user: &str, key: &RecordKey) -> Result<(), Error>;
+    /// Removes the record under `key` (an entry of `user`'s index), and says
+    /// whether there was one: revoking counts the sessions it ended by it,
+    /// with no read before. Removing an absent record is not an error
+    /// (`Ok(false)`).
+    fn remove_record(&self, user: &str, key: &RecordKey) -> Result<bool, Error>;
 }
 
 /// The stores behind pointers share their index.

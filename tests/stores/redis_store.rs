@@ -774,7 +774,7 @@ impl UserIndex for Tripwire<'_> {
     fn record(&self, user: &str, key: &RecordKey) -> Result<Option<Record>, Error> {
         self.store.record(user, key)
     }
-    fn remove_record(&self, user: &str, key: &RecordKey) -> Result<(), Error> {
+    fn remove_record(&self, user: &str, key: &RecordKey) -> Result<bool, Error> {
         self.step(Step::RemoveRecord);
         self.store.remove_record(user, key)
     }

@@ -324,7 +324,7 @@ impl UserIndex for FileStore {
 
     /// Deletes the record file named by `key` as
     /// [`Store::delete`](crate::Store::delete) does. `user` is not consulted.
-    fn remove_record(&self, _user: &str, key: &RecordKey) -> Result<(), Error> {
+    fn remove_record(&self, _user: &str, key: &RecordKey) -> Result<bool, Error> {
         self.delete_named(key.as_bytes())
     }
 }

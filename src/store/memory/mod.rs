@@ -265,6 +265,14 @@ impl MemoryStore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Removes session `id`'s entry; says whether there was one.
+    fn remove(&self, id: &SessionId) -> bool {
+        self.lock(self.shard_of(id))
+            .map
+            .remove(&Key(*id.as_bytes()))
+            .is_some()
+    }
+
     fn now_ms(&self) -> u64 {
         to_millis(self.clock.now())
     }
@@ -328,9 +336,7 @@ impl Store for MemoryStore {
     }
 
     fn delete(&self, id: &SessionId) -> Result<(), Error> {
-        self.lock(self.shard_of(id))
-            .map
-            .remove(&Key(*id.as_bytes()));
+        self.remove(id);
         Ok(())
     }
 

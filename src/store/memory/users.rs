@@ -105,10 +105,10 @@ impl UserIndex for MemoryStore {
         }
     }
 
-    fn remove_record(&self, user: &str, key: &RecordKey) -> Result<(), Error> {
+    fn remove_record(&self, user: &str, key: &RecordKey) -> Result<bool, Error> {
         match self.users.id_of(user, key) {
-            Some(id) => self.delete(&id),
-            None => Ok(()),
+            Some(id) => Ok(self.remove(&id)),
+            None => Ok(false),
         }
     }
 }

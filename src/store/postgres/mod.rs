@@ -748,6 +748,7 @@ impl Store for PostgresStore {
     fn delete(&self, id: &SessionId) -> Result<(), Error> {
         let key = RecordKey::of(id);
         self.remove(key.as_bytes(), "deleting a session")
+            .map(|_| ())
     }
 
     /// One `READ COMMITTED` transaction: `SELECT … FOR UPDATE`, the closure,
@@ -880,12 +881,12 @@ impl PostgresStore {
     }
 
     /// Deletes the row under `key`, if any.
-    fn remove(&self, key: &[u8; 32], doing: &str) -> Result<(), Error> {
+    /// Deletes the row of `key`; says whether there was one.
+    fn remove(&self, key: &[u8; 32], doing: &str) -> Result<bool, Error> {
         let key: &[u8] = key;
         self.run(doing, |conn, _| {
             let stmt = conn.statement(&self.tables, Stmt::Delete)?;
-            conn.client.execute(&stmt, &[&key])?;
-            Ok(())
+            Ok(conn.client.execute(&stmt, &[&key])? > 0)
         })
     }
 }

@@ -112,7 +112,7 @@ impl UserIndex for PostgresStore {
         self.read(key.as_bytes(), "reading a user's session")
     }
 
-    fn remove_record(&self, _user: &str, key: &RecordKey) -> Result<(), Error> {
+    fn remove_record(&self, _user: &str, key: &RecordKey) -> Result<bool, Error> {
         self.remove(key.as_bytes(), "ending a user's session")
     }
 }

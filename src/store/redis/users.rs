@@ -170,11 +170,12 @@ impl UserIndex for RedisStore {
         }
     }
 
-    fn remove_record(&self, _user: &str, key: &RecordKey) -> Result<(), Error> {
+    fn remove_record(&self, _user: &str, key: &RecordKey) -> Result<bool, Error> {
         let key = self.record_key(key);
         self.run("ending a user's session", |conn| {
-            redis::cmd("DEL").arg(&key).query::<()>(conn)
+            redis::cmd("DEL").arg(&key).query::<u64>(conn)
         })
+        .map(|removed| removed > 0)
     }
 }
 

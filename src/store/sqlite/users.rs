@@ -128,12 +128,13 @@ impl UserIndex for SqliteStore {
         })
     }
 
-    fn remove_record(&self, user: &str, key: &RecordKey) -> Result<(), Error> {
+    fn remove_record(&self, user: &str, key: &RecordKey) -> Result<bool, Error> {
         let user = user_hash(user);
         self.write("revoking a user's session", |conn| {
-            conn.prepare_cached(REMOVE_RECORD)?
+            let removed = conn
+                .prepare_cached(REMOVE_RECORD)?
                 .execute((&user[..], &key.as_bytes()[..]))?;
-            Ok::<(), Failure>(())
+            Ok::<bool, Failure>(removed > 0)
         })
     }
 }
