@@ -56,9 +56,15 @@ impl RecordKey {
         &self.0
     }
 
-    /// The key whose bytes are `bytes`, as a store read them back.
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    pub(crate) fn from_bytes(bytes: [u8; 32]) -> RecordKey {
+    /// The key whose bytes are `bytes` ([`as_bytes`](RecordKey::as_bytes)),
+    /// for a store that keeps keys as bytes and reads them back.
+    ///
+    /// ```
+    /// use http_session::{store::RecordKey, SessionId};
+    /// let key = RecordKey::of(&SessionId::generate());
+    /// assert_eq!(RecordKey::from_bytes(*key.as_bytes()), key);
+    /// ```
+    pub fn from_bytes(bytes: [u8; 32]) -> RecordKey {
         RecordKey(bytes)
     }
 
@@ -116,9 +122,15 @@ impl RevocationHandle {
         &self.0
     }
 
-    /// The handle whose bytes are `bytes`, as a store read them back.
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    pub(crate) fn from_bytes(bytes: [u8; 16]) -> RevocationHandle {
+    /// The handle whose bytes are `bytes` ([`as_bytes`](RevocationHandle::as_bytes)),
+    /// for a store that keeps handles as bytes and reads them back.
+    ///
+    /// ```
+    /// use http_session::store::RevocationHandle;
+    /// let handle = RevocationHandle::generate();
+    /// assert_eq!(RevocationHandle::from_bytes(*handle.as_bytes()), handle);
+    /// ```
+    pub fn from_bytes(bytes: [u8; 16]) -> RevocationHandle {
         RevocationHandle(bytes)
     }
 }

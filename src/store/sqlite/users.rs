@@ -10,7 +10,7 @@ use rusqlite::OptionalExtension;
 use sha2::{Digest, Sha256};
 
 use super::{decode, expired, Failure, SqliteStore};
-use crate::store::{at_rest, IndexEntry, Record, RecordKey, RevocationHandle, UserIndex};
+use crate::store::{IndexEntry, Record, RecordKey, RevocationHandle, UserIndex};
 use crate::{Error, SessionId};
 
 const ENTRIES: &str = "SELECT handle, record_key FROM user_sessions WHERE user_hash = ?1";
@@ -37,17 +37,16 @@ fn corrupt_entry() -> Error {
     }
 }
 
-/// The handle a row's 16 bytes stand for (through its text form: the
-/// handle's bytes are private to its module).
+/// The handle a row's 16 bytes stand for.
 fn handle_of(bytes: &[u8]) -> Result<RevocationHandle, Error> {
     let bytes: [u8; 16] = bytes.try_into().map_err(|_| corrupt_entry())?;
-    let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    text.parse().map_err(|_| corrupt_entry())
+    Ok(RevocationHandle::from_bytes(bytes))
 }
 
+/// The record key a row's 32 bytes stand for.
 fn key_of(bytes: &[u8]) -> Result<RecordKey, Error> {
     let bytes: [u8; 32] = bytes.try_into().map_err(|_| corrupt_entry())?;
-    RecordKey::from_hex(&at_rest::hex(&bytes)).ok_or_else(corrupt_entry)
+    Ok(RecordKey::from_bytes(bytes))
 }
 
 /// Every method is one statement or one `BEGIN IMMEDIATE` transaction, so
