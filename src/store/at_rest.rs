@@ -18,6 +18,13 @@ pub(crate) fn hash(id: &SessionId) -> [u8; 32] {
     Sha256::digest(id.as_bytes()).into()
 }
 
+/// The SHA-256 of `user`'s UTF-8 bytes: how every persistent store names a
+/// user's index (a file, a Redis key, a table's `user_hash`), never by the
+/// name itself.
+pub(crate) fn user_hash(user: &str) -> [u8; 32] {
+    Sha256::digest(user.as_bytes()).into()
+}
+
 /// `bytes` in lowercase hex: `hex(&hash(id))` is the name `id`'s record is
 /// kept under (64 chars).
 pub(crate) fn hex(bytes: &[u8; 32]) -> String {

@@ -41,8 +41,6 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use sha2::{Digest, Sha256};
-
 use super::{
     modified_before, private_options, sync_dir, temp_name, FileStore, LOCK_DIR, STALE_TEMP_AGE,
     TEMP_PREFIX,
@@ -237,7 +235,7 @@ impl FileStore {
     fn index_file(&self, user: &str) -> IndexFile {
         IndexFile {
             users: self.dir.join(USERS_DIR),
-            hash: Sha256::digest(user.as_bytes()).into(),
+            hash: at_rest::user_hash(user),
         }
     }
 

@@ -12,17 +12,11 @@
 //! to remove. [`UserIndex::record`] and [`UserIndex::remove_record`] are the
 //! store's own read and delete by record key.
 
-use sha2::{Digest, Sha256};
-
 use super::schema::Stmt;
 use super::{Attempt, PostgresStore};
+use crate::store::at_rest::user_hash;
 use crate::store::{IndexEntry, Record, RecordKey, RevocationHandle, UserIndex};
 use crate::{Error, SessionId};
-
-/// The SHA-256 of `user`'s UTF-8 bytes: the user index's `user_hash`.
-fn user_hash(user: &str) -> [u8; 32] {
-    Sha256::digest(user.as_bytes()).into()
-}
 
 /// A row of the index whose columns do not have the lengths this store
 /// writes: someone else's row, or a damaged one. Names neither the user nor

@@ -60,8 +60,6 @@
 
 use std::collections::HashMap;
 
-use sha2::{Digest, Sha256};
-
 use super::RedisStore;
 use crate::store::{at_rest, IndexEntry, Record, RecordKey, RevocationHandle, UserIndex};
 use crate::{Error, SessionId};
@@ -93,8 +91,7 @@ impl RedisStore {
     /// The key of `user`'s index hash: the prefix, `user:`, and the hex of
     /// the SHA-256 of the name (never the name itself).
     fn index_key(&self, user: &str) -> String {
-        let hash: [u8; 32] = Sha256::digest(user.as_bytes()).into();
-        let name = at_rest::hex(&hash);
+        let name = at_rest::hex(&at_rest::user_hash(user));
         let mut key = String::with_capacity(self.prefix.len() + INDEX_INFIX.len() + name.len());
         key.push_str(&self.prefix);
         key.push_str(INDEX_INFIX);

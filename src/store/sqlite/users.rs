@@ -7,9 +7,9 @@
 //! and names are easy to guess; the table is as private as the file.)
 
 use rusqlite::OptionalExtension;
-use sha2::{Digest, Sha256};
 
 use super::{decode, expired, Failure, SqliteStore};
+use crate::store::at_rest::user_hash;
 use crate::store::{IndexEntry, Record, RecordKey, RevocationHandle, UserIndex};
 use crate::{Error, SessionId};
 
@@ -25,11 +25,6 @@ const RECORD: &str = "SELECT expires_at, record FROM sessions WHERE key = ?2 \
 /// Deletes the record under `?2`, if `?2` is an entry of user `?1`'s index.
 const REMOVE_RECORD: &str = "DELETE FROM sessions WHERE key = ?2 \
      AND EXISTS (SELECT 1 FROM user_sessions WHERE user_hash = ?1 AND record_key = ?2)";
-
-/// The key of `user`'s rows.
-fn user_hash(user: &str) -> [u8; 32] {
-    Sha256::digest(user.as_bytes()).into()
-}
 
 fn corrupt_entry() -> Error {
     Error::CorruptRecord {
