@@ -243,3 +243,18 @@ fn set_client_alone_binds_nothing_and_creates_no_session() {
     assert!(response.is_empty());
     assert_eq!(session.store().len(), 0);
 }
+
+#[test]
+fn a_cap_of_zero_sessions_per_user_is_refused_at_build() {
+    let err = Session::builder()
+        .max_sessions_per_user(0)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidConfig { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("max_sessions_per_user must be at least 1"),
+        "{err}"
+    );
+    assert!(Session::builder().max_sessions_per_user(1).build().is_ok());
+}
