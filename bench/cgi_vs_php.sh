@@ -100,11 +100,21 @@ PHP_CGI=$(command -v php-cgi)
 
 step "building the CGI example (release)"
 examples=$(for v in "${VARIANTS[@]}"; do read -r _ kind example _ <<<"$v"; if [ "$kind" = cgi ]; then echo "$example"; fi; done | sort -u)
-build=(cargo build --release -p http-session-examples)
-for e in $examples; do build+=(--example "$e"); done
-# The SQLite variant needs the examples package's feature `sqlite`.
-build+=(--features "${EXAMPLE_FEATURES:-sqlite}")
-"${build[@]}"
+# Linked statically (CGI_LINK=static, the default), as we advise for CGI: a
+# process per request pays the dynamic loader on every request. CGI_LINK=dynamic
+# builds it the default way. `cargo rustc` applies the flag to the example
+# alone: the dependencies are the ones `cargo build` built.
+link_flags=()
+case "${CGI_LINK:-static}" in
+  static) link_flags=(-C target-feature=+crt-static) ;;
+  dynamic) ;;
+  *) echo "CGI_LINK is static or dynamic" >&2; exit 2 ;;
+esac
+for e in $examples; do
+  # The SQLite variant needs the examples package's feature `sqlite`.
+  cargo rustc --release -p http-session-examples --example "$e" \
+    --features "${EXAMPLE_FEATURES:-sqlite}" -- "${link_flags[@]}"
+done
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 [ -d "$TARGET_DIR" ] || TARGET_DIR="$ROOT/target"
 
