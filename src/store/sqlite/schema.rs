@@ -26,8 +26,7 @@ use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rusqlite::config::DbConfig;
-use rusqlite::{Connection, ErrorCode, FileControl, OpenFlags, TransactionBehavior, MAIN_DB};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use crate::Error;
 
@@ -119,16 +118,6 @@ pub(super) fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection,
     conn.busy_handler(Some(super::busy::handler))
         .map_err(fail)?;
     conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(fail)?;
-    // A CGI program opens and closes the database on every request. By
-    // default the last connection to close checkpoints the log into the
-    // database and deletes it, and the next one creates it again: four more
-    // `fsync`s per request. The log is checkpointed anyway as it grows
-    // (SQLite's automatic checkpoint, every 1,000 pages, on a commit).
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-        .map_err(fail)?;
-    let mut keep = 1;
-    conn.file_control(Some(MAIN_DB), FileControl::PersistWal(&mut keep))
         .map_err(fail)?;
     Ok(conn)
 }
