@@ -140,7 +140,9 @@ pub use session::{
     Session, SessionBuilder, SessionInfo, DEFAULT_ABSOLUTE_LIFETIME, DEFAULT_MAX_DATA_SIZE,
     DEFAULT_TTL, MAX_CANDIDATES,
 };
-pub use store::{FileStore, FileStoreBuilder, MemoryStore, MemoryStoreBuilder, Record, Store};
+pub use store::{
+    Durability, FileStore, FileStoreBuilder, MemoryStore, MemoryStoreBuilder, Record, Store,
+};
 #[cfg(feature = "postgres")]
 pub use store::{PostgresStore, PostgresStoreBuilder};
 #[cfg(feature = "redis")]

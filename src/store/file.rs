@@ -9,7 +9,7 @@ use std::sync::{Mutex, TryLockError};
 use std::time::{Duration, SystemTime};
 
 use crate::clock::{to_millis, Clock};
-use crate::store::{at_rest, Record, Store, UserIndex};
+use crate::store::{at_rest, Durability, Record, Store, UserIndex};
 use crate::{Error, SessionId};
 
 mod users;
@@ -95,7 +95,9 @@ const LOCK_NOT_REGULAR: &str = "a file in the lock directory .locks is not a reg
 ///   directory is flushed too (after the record's lock is released, so the next
 ///   writer of the session does not wait for that sync; the call returns only
 ///   once it is done). A crash at any point leaves the old record or the
-///   new one, never a torn file;
+///   new one, never a torn file. [`Durability::ProcessCrash`]
+///   (see [`FileStoreBuilder::durability`]) skips both syncs for `set`,
+///   `create` and `update`, not for `delete`, `take` and the user index;
 /// - **atomic updates across threads and processes**: [`Store::update`],
 ///   [`Store::create`], `set`, `delete` and `take` hold an exclusive
 ///   [`File::lock`] on one of 256 lock files (in `.locks/`, chosen by the first
@@ -177,6 +179,7 @@ pub struct FileStore {
     sweep_batch: usize,
     sweep_interval_ms: u64,
     allow_shared_dir: bool,
+    durability: Durability,
     /// This process's part of the cleanup; `try_lock`ed, so a write never
     /// waits for another thread's batch.
     sweep: Mutex<Sweep>,
@@ -214,6 +217,7 @@ impl fmt::Debug for FileStore {
                 &Duration::from_millis(self.sweep_interval_ms),
             )
             .field("allow_shared_dir", &self.allow_shared_dir)
+            .field("durability", &self.durability)
             .finish_non_exhaustive()
     }
 }
@@ -241,6 +245,7 @@ pub struct FileStoreBuilder {
     sweep_batch: usize,
     sweep_interval: Duration,
     allow_shared_dir: bool,
+    durability: Durability,
 }
 
 impl FileStoreBuilder {
@@ -360,6 +365,32 @@ impl FileStoreBuilder {
         self
     }
 
+    /// What a write must survive before the call returns (default
+    /// [`Durability::PowerCut`]: the record file and the directory are
+    /// synced to disk, two `fsync`s, before a write returns).
+    /// [`Durability::ProcessCrash`] leaves the writes of `set`, `create`
+    /// and `update` in the operating system's cache; `delete`, `take` and
+    /// the user index still sync. After a power cut such a record is the
+    /// old one, the new one, or (on file systems that do not order a
+    /// rename after the data it names; ext4 does) a torn file, which reads
+    /// as no session for a request and is removed by the cleanup.
+    ///
+    /// ```
+    /// use http_session::{Durability, FileStore};
+    ///
+    /// # let tmp = std::env::temp_dir().join(format!("doc-file-durability-{}", std::process::id()));
+    /// let store = FileStore::builder(&tmp)
+    ///     .durability(Durability::ProcessCrash)
+    ///     .build()?;
+    /// assert!(format!("{store:?}").contains("ProcessCrash"));
+    /// # std::fs::remove_dir_all(&tmp).unwrap();
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
     /// Creates the directory if needed (`0700` on Unix, parents included) and
     /// opens the store. An existing directory keeps its permissions, and is
     /// refused if its group or others can write to it (see
@@ -384,6 +415,7 @@ impl FileStoreBuilder {
             sweep_batch: self.sweep_batch,
             sweep_interval_ms: u64::try_from(self.sweep_interval.as_millis()).unwrap_or(u64::MAX),
             allow_shared_dir: self.allow_shared_dir,
+            durability: self.durability,
             sweep: Mutex::new(Sweep::default()),
         })
     }
@@ -430,6 +462,7 @@ impl FileStore {
             sweep_batch: FileStore::DEFAULT_SWEEP_BATCH,
             sweep_interval: FileStore::DEFAULT_SWEEP_INTERVAL,
             allow_shared_dir: false,
+            durability: Durability::default(),
         }
     }
 
@@ -539,9 +572,10 @@ impl FileStore {
         }
     }
 
-    /// Writes `record` to `path` atomically: temp file, fsync, rename. The
-    /// caller flushes the directory ([`flush_dir`](Self::flush_dir)) once it
-    /// has released the record's lock.
+    /// Writes `record` to `path` atomically: temp file, fsync (unless the
+    /// durability is [`Durability::ProcessCrash`]), rename. The caller
+    /// flushes the directory ([`flush_dir`](Self::flush_dir)) once it has
+    /// released the record's lock.
     fn write(&self, path: &Path, record: &Record) -> Result<(), Error> {
         let text = record.encode()?;
         if text.len() > self.max_record_size {
@@ -564,7 +598,9 @@ impl FileStore {
             // `create_new` (O_EXCL) never opens through a link.
             let mut file = private_options().write(true).create_new(true).open(&temp)?;
             file.write_all(text.as_bytes())?;
-            file.sync_all()?;
+            if self.durability.syncs_every_write() {
+                file.sync_all()?;
+            }
             drop(file);
             fs::rename(&temp, path)
         })();
@@ -581,7 +617,13 @@ impl FileStore {
     /// the flush leaves the old record or the new one, so holding the lock
     /// through the flush would only make the next writer of the session wait
     /// for a disk sync it does not need.
+    ///
+    /// With [`Durability::ProcessCrash`], a rename is left to the operating
+    /// system like the data it names.
     fn flush_dir(&self) -> Result<(), Error> {
+        if !self.durability.syncs_every_write() {
+            return Ok(());
+        }
         sync_dir(&self.dir).map_err(|e| Error::store("flushing the session directory", e))
     }
 
@@ -785,7 +827,8 @@ impl FileStore {
             let _lock = self.lock(hash)?;
             remove_if_present(&self.path_of(hash))?
         };
-        self.flush_dir()?;
+        // Whatever the durability: a session ended stays ended after a crash.
+        sync_dir(&self.dir).map_err(|e| Error::store("deleting a session file", e))?;
         Ok(removed)
     }
 }

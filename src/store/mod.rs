@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use crate::{Error, SessionId};
 
 mod at_rest;
+mod durability;
 mod file;
 mod memory;
 #[cfg(feature = "postgres")]
@@ -23,6 +24,7 @@ pub use self::postgres::{PostgresStore, PostgresStoreBuilder};
 pub use self::redis::{RedisStore, RedisStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use self::sqlite::{SqliteStore, SqliteStoreBuilder};
+pub use durability::Durability;
 pub use file::{FileStore, FileStoreBuilder};
 pub use memory::{MemoryStore, MemoryStoreBuilder};
 pub use record::Record;
