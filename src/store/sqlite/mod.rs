@@ -8,7 +8,7 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::clock::{to_millis, Clock};
-use crate::store::{at_rest, Record, Store, UserIndex};
+use crate::store::{at_rest, Durability, Record, Store, UserIndex};
 use crate::{Error, SessionId};
 
 mod busy;
@@ -151,6 +151,7 @@ pub struct SqliteStore {
     clock: Clock,
     busy_timeout: Duration,
     cleanup_batch: i64,
+    durability: Durability,
     pool: Pool,
     gate: Gate,
 }
@@ -182,6 +183,7 @@ pub struct SqliteStoreBuilder {
     busy_timeout: Duration,
     pool_size: usize,
     cleanup_batch: usize,
+    durability: Durability,
 }
 
 impl SqliteStoreBuilder {
@@ -218,6 +220,32 @@ impl SqliteStoreBuilder {
         self
     }
 
+    /// What a write must survive before the call returns (default
+    /// [`Durability::PowerCut`]: SQLite's `synchronous = FULL`, one `fsync`
+    /// of the log per commit). [`Durability::ProcessCrash`] is `synchronous
+    /// = NORMAL`, SQLite's advice for write-ahead logging: commits are not
+    /// synced, the log is at each checkpoint. A power cut may roll back the
+    /// last commits, all of them after a point, and never damages the
+    /// database. `delete`, `take` and every change to the user index still
+    /// commit with `FULL`, which puts every commit before them on disk too.
+    ///
+    /// ```
+    /// use http_session::{Durability, SqliteStore};
+    ///
+    /// # let tmp = std::env::temp_dir().join(format!("doc-sqlite-durability-{}", std::process::id()));
+    /// let store = SqliteStore::builder(tmp.join("sessions.db"))
+    ///     .durability(Durability::ProcessCrash)
+    ///     .build()?;
+    /// assert!(format!("{store:?}").contains("ProcessCrash"));
+    /// # drop(store);
+    /// # std::fs::remove_dir_all(&tmp).unwrap();
+    /// # Ok::<(), http_session::Error>(())
+    /// ```
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
     /// Opens the database, creating the file if needed (`0600` on Unix, and
     /// its directory `0700`), and makes sure it holds this build's schema.
     ///
@@ -235,7 +263,7 @@ impl SqliteStoreBuilder {
             ));
         }
         schema::create_private_file(&self.path)?;
-        let mut first = schema::connect(&self.path, self.busy_timeout)?;
+        let mut first = schema::connect(&self.path, self.busy_timeout, self.durability)?;
         schema::prepare(&mut first, &self.path, self.busy_timeout)?;
         Ok(SqliteStore {
             pool: Pool::new(first, self.pool_size),
@@ -243,6 +271,7 @@ impl SqliteStoreBuilder {
             clock: self.clock,
             busy_timeout: self.busy_timeout,
             cleanup_batch: i64::try_from(self.cleanup_batch).unwrap_or(i64::MAX),
+            durability: self.durability,
             gate: Gate::new(),
         })
     }
@@ -263,6 +292,7 @@ impl SqliteStore {
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
             pool_size: DEFAULT_POOL_SIZE,
             cleanup_batch: DEFAULT_CLEANUP_BATCH,
+            durability: Durability::default(),
         }
     }
 
@@ -292,7 +322,7 @@ impl SqliteStore {
         busy::arm(self.busy_timeout);
         let mut pooled = self
             .pool
-            .get(|| schema::connect(&self.path, self.busy_timeout))?;
+            .get(|| schema::connect(&self.path, self.busy_timeout, self.durability))?;
         op(pooled.connection()?).map_err(|f| f.into_error(self, doing))
     }
 
@@ -303,6 +333,26 @@ impl SqliteStore {
     fn write<T>(
         &self,
         doing: &str,
+        op: impl FnOnce(&Connection) -> Result<T, Failure>,
+    ) -> Result<T, Error> {
+        self.transact(doing, false, op)
+    }
+
+    /// [`write`](Self::write) for what security depends on (ending a
+    /// session, changing a user's index): on disk before it returns, whatever
+    /// the durability.
+    fn write_end<T>(
+        &self,
+        doing: &str,
+        op: impl FnOnce(&Connection) -> Result<T, Failure>,
+    ) -> Result<T, Error> {
+        self.transact(doing, true, op)
+    }
+
+    fn transact<T>(
+        &self,
+        doing: &str,
+        end: bool,
         op: impl FnOnce(&Connection) -> Result<T, Failure>,
     ) -> Result<T, Error> {
         let Some(_turn) = self.gate.enter(self.busy_timeout) else {
@@ -318,14 +368,28 @@ impl SqliteStore {
         busy::arm(self.busy_timeout);
         let mut pooled = self
             .pool
-            .get(|| schema::connect(&self.path, self.busy_timeout))?;
+            .get(|| schema::connect(&self.path, self.busy_timeout, self.durability))?;
         let conn = pooled.connection()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.error(doing, e))?;
-        let value = op(&tx).map_err(|f| f.into_error(self, doing))?;
-        tx.commit().map_err(|e| self.error(doing, e))?;
-        Ok(value)
+        // The connection syncs no commit: this one it must.
+        let sync_this = end && !self.durability.syncs_every_write();
+        if sync_this {
+            schema::set_synchronous(conn, Durability::PowerCut)
+                .map_err(|e| self.error(doing, e))?;
+        }
+        let result = (|| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| self.error(doing, e))?;
+            let value = op(&tx).map_err(|f| f.into_error(self, doing))?;
+            tx.commit().map_err(|e| self.error(doing, e))?;
+            Ok(value)
+        })();
+        if sync_this {
+            // Failing leaves the connection syncing every commit: slower,
+            // never less safe.
+            let _ = schema::set_synchronous(conn, self.durability);
+        }
+        result
     }
 
     /// Removes up to the cleanup batch of rows expired by `now`.
@@ -427,6 +491,7 @@ impl fmt::Debug for SqliteStore {
             .field("pool_size", &self.pool.keep)
             .field("idle_connections", &self.pool.idle_now())
             .field("cleanup_batch", &self.cleanup_batch)
+            .field("durability", &self.durability)
             .field("clock", &self.clock)
             .finish()
     }
@@ -480,7 +545,7 @@ impl Store for SqliteStore {
 
     fn delete(&self, id: &SessionId) -> Result<(), Error> {
         let key = at_rest::hash(id);
-        self.write("deleting a session", |conn| {
+        self.write_end("deleting a session", |conn| {
             conn.prepare_cached(DELETE)?.execute([&key[..]])?;
             Ok(())
         })
@@ -533,7 +598,7 @@ impl Store for SqliteStore {
     fn take(&self, id: &SessionId) -> Result<Option<Record>, Error> {
         let key = at_rest::hash(id);
         let now = self.now_ms();
-        self.write("taking a session", |conn| {
+        self.write_end("taking a session", |conn| {
             let taken = {
                 let mut stmt = conn.prepare_cached(TAKE)?;
                 let mut rows = stmt.query([&key[..]])?;

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
+use crate::store::Durability;
 use crate::Error;
 
 /// The schema version this build writes and reads.
@@ -95,10 +96,13 @@ pub(super) fn create_private_file(path: &Path) -> Result<(), Error> {
 }
 
 /// A new connection, read-write, with this store's settings: the busy
-/// timeout, and `synchronous = FULL` (each commit is on disk before it
-/// returns, so a revoked session does not come back after a power cut).
-/// A symbolic link is refused.
-pub(super) fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection, Error> {
+/// timeout, and the `synchronous` setting of `durability`. A symbolic link
+/// is refused.
+pub(super) fn connect(
+    path: &Path,
+    busy_timeout: Duration,
+    durability: Durability,
+) -> Result<Connection, Error> {
     let fail = |e: rusqlite::Error| Error::store(opening(path), describe(e));
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
@@ -117,9 +121,20 @@ pub(super) fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection,
     super::busy::arm(busy_timeout);
     conn.busy_handler(Some(super::busy::handler))
         .map_err(fail)?;
-    conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(fail)?;
+    set_synchronous(&conn, durability).map_err(fail)?;
     Ok(conn)
+}
+
+/// `synchronous = FULL` for [`Durability::PowerCut`] (each commit is on
+/// disk before it returns), `NORMAL` for [`Durability::ProcessCrash`]
+/// (commits are not synced; checkpoints are).
+pub(super) fn set_synchronous(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
+    let level = if durability.syncs_every_write() {
+        "FULL"
+    } else {
+        "NORMAL"
+    };
+    conn.pragma_update(None, "synchronous", level)
 }
 
 /// Makes sure `conn`'s database holds this build's schema: a new (empty)

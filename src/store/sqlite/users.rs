@@ -75,7 +75,7 @@ impl UserIndex for SqliteStore {
         let user = user_hash(user);
         let handle = &handle.as_bytes()[..];
         let new = new.map(RecordKey::of);
-        self.write("changing a user's index", |conn| {
+        self.write_end("changing a user's index", |conn| {
             let current: Option<Vec<u8>> = conn
                 .prepare_cached(ENTRY)?
                 .query_row((&user[..], handle), |row| row.get(0))
@@ -124,7 +124,7 @@ impl UserIndex for SqliteStore {
 
     fn remove_record(&self, user: &str, key: &RecordKey) -> Result<bool, Error> {
         let user = user_hash(user);
-        self.write("revoking a user's session", |conn| {
+        self.write_end("revoking a user's session", |conn| {
             let removed = conn
                 .prepare_cached(REMOVE_RECORD)?
                 .execute((&user[..], &key.as_bytes()[..]))?;
