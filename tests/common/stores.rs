@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use http_session::{Clock, Error, FileStore, MemoryStore, Record, SessionId, Store};
+use http_session::{Clock, Durability, Error, FileStore, MemoryStore, Record, SessionId, Store};
 
 use super::suite::{Fixture, Traits};
 
@@ -20,9 +20,19 @@ pub fn memory(clock: Clock) -> Fixture {
 }
 
 pub fn file(clock: Clock) -> Fixture {
+    file_with(clock, Durability::PowerCut)
+}
+
+/// A FileStore that leaves ordinary writes in the OS's cache.
+pub fn file_process_crash(clock: Clock) -> Fixture {
+    file_with(clock, Durability::ProcessCrash)
+}
+
+fn file_with(clock: Clock, durability: Durability) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = FileStore::builder(dir.path().join("sessions"))
         .clock(clock)
+        .durability(durability)
         .build()
         .unwrap();
     Fixture {
@@ -200,9 +210,21 @@ pub fn postgres(clock: Clock) -> Fixture {
 /// A SqliteStore on a fresh database file in a temp dir.
 #[cfg(feature = "sqlite")]
 pub fn sqlite(clock: Clock) -> Fixture {
+    sqlite_with(clock, Durability::PowerCut)
+}
+
+/// A SqliteStore with `synchronous = NORMAL`.
+#[cfg(feature = "sqlite")]
+pub fn sqlite_process_crash(clock: Clock) -> Fixture {
+    sqlite_with(clock, Durability::ProcessCrash)
+}
+
+#[cfg(feature = "sqlite")]
+fn sqlite_with(clock: Clock, durability: Durability) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = http_session::SqliteStore::builder(dir.path().join("sessions.db"))
         .clock(clock)
+        .durability(durability)
         .build()
         .unwrap();
     Fixture {

@@ -12,6 +12,8 @@ use crate::user_index_conformance;
 
 conformance!(memory, common::stores::memory);
 conformance!(file, common::stores::file);
+// Durability::ProcessCrash changes what a write waits for, nothing a caller sees.
+conformance!(file_process_crash, common::stores::file_process_crash);
 conformance!(custom_map_store, common::stores::custom);
 // Its `create` is the provided get-then-set: no create race check.
 conformance!(
@@ -26,13 +28,24 @@ conformance!(postgres, common::stores::postgres);
 
 #[cfg(feature = "sqlite")]
 conformance!(sqlite, common::stores::sqlite);
+#[cfg(feature = "sqlite")]
+conformance!(sqlite_process_crash, common::stores::sqlite_process_crash);
 
 // The user-index section, on every store that keeps an index.
 user_index_conformance!(memory_user_index, common::stores::memory);
 user_index_conformance!(file_user_index, common::stores::file);
+user_index_conformance!(
+    file_process_crash_user_index,
+    common::stores::file_process_crash
+);
 #[cfg(feature = "redis")]
 user_index_conformance!(redis_user_index, common::stores::redis);
 #[cfg(feature = "postgres")]
 user_index_conformance!(postgres_user_index, common::stores::postgres);
 #[cfg(feature = "sqlite")]
 user_index_conformance!(sqlite_user_index, common::stores::sqlite);
+#[cfg(feature = "sqlite")]
+user_index_conformance!(
+    sqlite_process_crash_user_index,
+    common::stores::sqlite_process_crash
+);

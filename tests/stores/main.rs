@@ -8,6 +8,7 @@
 mod common;
 
 mod conformance;
+mod durability;
 mod file_store;
 mod file_user_index;
 mod linearizability;
