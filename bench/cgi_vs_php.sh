@@ -30,7 +30,7 @@
 # the counting 200s wrk read are checked against the ones lighttpd logged.
 #
 # Usage:
-#   bash bench/cgi_vs_php.sh            5 rounds x 6 s per variant (under 2 minutes here)
+#   bash bench/cgi_vs_php.sh            5 rounds x 6 s per variant (about 3 minutes here)
 #   bash bench/cgi_vs_php.sh quick      1 round x 3 s (for CI: checks that nothing is lost)
 #   bash bench/cgi_vs_php.sh long       5 rounds x 30 s
 #   ROUNDS=4 ROUND_SECONDS=20 bash bench/cgi_vs_php.sh   any other shape
@@ -74,10 +74,16 @@ fi
 #   KIND php: php-cgi at /php/counter.php (read-only page /php/read.php); one
 #             php variant at most, named php: the ratios are against it.
 # @WORK@ stands for this run's private work directory.
+# The -pc variants run with Durability::ProcessCrash (SESSION_DURABILITY=
+# process-crash): writes left in the OS's cache, as PHP leaves its session
+# files (it never syncs them); logouts still synced. The others run the
+# default, Durability::PowerCut: every write synced before the response.
 VARIANTS=(
-  "ours-file   cgi  cgi  SESSION_DIR=@WORK@/ours-file-sessions"
-  "ours-sqlite cgi  cgi  SESSION_STORE=sqlite:@WORK@/ours-sqlite.db"
-  "php         php"
+  "ours-file      cgi  cgi  SESSION_DIR=@WORK@/ours-file-sessions"
+  "ours-sqlite    cgi  cgi  SESSION_STORE=sqlite:@WORK@/ours-sqlite.db"
+  "ours-file-pc   cgi  cgi  SESSION_DIR=@WORK@/ours-file-pc-sessions SESSION_DURABILITY=process-crash"
+  "ours-sqlite-pc cgi  cgi  SESSION_STORE=sqlite:@WORK@/ours-sqlite-pc.db SESSION_DURABILITY=process-crash"
+  "php            php"
 )
 # -----------------------------------------------------------------------------
 

@@ -27,6 +27,10 @@
 //!   `sqlite`: `cargo build --example cgi --features sqlite`), one database file shared by every CGI process through
 //!   SQLite's locks, each visit one `BEGIN IMMEDIATE` transaction.
 //!
+//! `$SESSION_DURABILITY=process-crash` leaves ordinary writes in the
+//! operating system's cache instead of waiting for the disk (see
+//! [`Durability`]); logouts are synced either way.
+//!
 //! A `MemoryStore` would start empty on every request: the cookie would be
 //! set, but the next process would never have heard of it.
 
@@ -36,7 +40,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use http_session::{CgiRequest, CgiResponse, Error, FileStore, Session, Store};
+use http_session::{CgiRequest, CgiResponse, Durability, Error, FileStore, Session, Store};
 use support::{escape, field, parse_form};
 
 /// The longest form body read, in bytes.
@@ -89,13 +93,37 @@ fn store() -> Result<Box<dyn Store>, Error> {
     };
     let store = FileStore::builder(dir)
         .sweep_interval(Duration::from_secs(15 * 60))
+        .durability(durability()?)
         .build()?;
     Ok(Box::new(store))
 }
 
+/// `$SESSION_DURABILITY`: `power-cut` (the default: every write is on disk
+/// before the response goes out) or `process-crash` (writes are left in the
+/// OS's cache, as PHP's sessions are; logouts are still synced). See
+/// [`Durability`].
+fn durability() -> Result<Durability, Error> {
+    match std::env::var("SESSION_DURABILITY")
+        .unwrap_or_default()
+        .as_str()
+    {
+        "" | "power-cut" => Ok(Durability::PowerCut),
+        "process-crash" => Ok(Durability::ProcessCrash),
+        other => Err(Error::InvalidConfig {
+            reason: format!(
+                "SESSION_DURABILITY is {other:?}: expected power-cut (the default) or \
+                 process-crash"
+            ),
+        }),
+    }
+}
+
 #[cfg(feature = "sqlite")]
 fn sqlite_store(path: &str) -> Result<Box<dyn Store>, Error> {
-    Ok(Box::new(http_session::SqliteStore::open(path)?))
+    let store = http_session::SqliteStore::builder(path)
+        .durability(durability()?)
+        .build()?;
+    Ok(Box::new(store))
 }
 
 #[cfg(not(feature = "sqlite"))]
