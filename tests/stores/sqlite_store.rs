@@ -13,7 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http_session::store::RecordKey;
 use http_session::{
-    Data, Error, ManualClock, Record, Session, SessionId, SqliteStore, SqliteStoreBuilder, Store,
+    Data, Durability, Error, ManualClock, Record, Session, SessionId, SqliteStore,
+    SqliteStoreBuilder, Store,
 };
 use rusqlite::Connection;
 use serde_json::json;
@@ -713,4 +714,60 @@ fn an_expired_sessions_index_entry_goes_with_its_row() {
     assert_eq!(entries(), 1, "a write's cleanup");
     assert!(session.sessions_of("ana", None).unwrap().is_empty());
     assert_eq!(entries(), 0, "the listing pruned the logout's entry");
+}
+
+/// A CGI program opens the database, writes once and closes it, each time
+/// often alone. The log must neither grow without end (without a checkpoint
+/// on close, a connection alone loses count of what was copied) nor lose a
+/// write: 400 such processes, each store opened, updated once and dropped,
+/// two durabilities in turn, leave a log of at most about 64 pages (the
+/// store's limit, plus the commit that crossed it) and the counter at 400.
+#[test]
+fn a_store_opened_per_request_keeps_its_log_short() {
+    let (_dir, path) = db();
+    let id = SessionId::generate();
+    let mut log_sizes = Vec::new();
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        assert!(store.create(&id, Record::new(Data::new())).unwrap());
+    }
+    let wal = {
+        let mut name = path.clone().into_os_string();
+        name.push("-wal");
+        PathBuf::from(name)
+    };
+    for visit in 0..400 {
+        let durability = if visit % 2 == 0 {
+            Durability::PowerCut
+        } else {
+            Durability::ProcessCrash
+        };
+        let store = SqliteStore::builder(&path)
+            .durability(durability)
+            .build()
+            .unwrap();
+        assert!(store
+            .update(&id, &mut |r| {
+                let n = r.data.get("n").and_then(|n| n.as_i64()).unwrap_or(0);
+                r.data.insert("n".into(), json!(n + 1));
+                true
+            })
+            .unwrap());
+        drop(store);
+        log_sizes.push(fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    }
+    let largest = log_sizes.iter().copied().max().unwrap_or(0);
+    // 64 pages of 4 KiB plus their frame headers, the commit that crossed
+    // the limit (a few pages) and the log's header.
+    let bound = (64 + 8) * (4096 + 24) + 32;
+    assert!(
+        largest <= bound,
+        "the log reached {largest} bytes (bound {bound}); sizes: {log_sizes:?}"
+    );
+    assert!(
+        log_sizes.iter().filter(|&&size| size == 0).count() >= 10,
+        "the log was emptied again and again: {log_sizes:?}"
+    );
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.get(&id).unwrap().unwrap().data["n"], 400);
 }

@@ -23,6 +23,16 @@ pub(super) fn arm(timeout: Duration) {
     WAIT.with(|wait| wait.set((timeout, None)));
 }
 
+/// Runs `f` with the handler giving up at once: for work that is skipped
+/// when another connection holds the lock, not waited for. The call's own
+/// timeout is back afterwards.
+pub(super) fn without_waiting<T>(f: impl FnOnce() -> T) -> T {
+    let outer = WAIT.with(|wait| wait.replace((Duration::ZERO, None)));
+    let value = f();
+    WAIT.with(|wait| wait.set(outer));
+    value
+}
+
 /// The busy handler: `tries` is how many times it ran for this lock; `true`
 /// tries again, `false` gives up (the call fails with "database is locked").
 pub(super) fn handler(tries: i32) -> bool {

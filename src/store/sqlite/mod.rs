@@ -12,6 +12,7 @@ use crate::store::{at_rest, Durability, Record, Store, UserIndex};
 use crate::{Error, SessionId};
 
 mod busy;
+mod log;
 mod pool;
 mod schema;
 mod users;

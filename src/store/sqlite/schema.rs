@@ -122,6 +122,7 @@ pub(super) fn connect(
     conn.busy_handler(Some(super::busy::handler))
         .map_err(fail)?;
     set_synchronous(&conn, durability).map_err(fail)?;
+    super::log::keep_short(&mut conn).map_err(fail)?;
     Ok(conn)
 }
 
