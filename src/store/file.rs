@@ -1149,13 +1149,19 @@ fn refuse_shared_dir(dir: &Path) -> Result<(), Shared> {
     }
 }
 
-/// A name no other writer uses at the same time: process ID, a counter and a
-/// random part (a PID can be reused after a crash).
+/// A name no other writer uses at the same time: process ID, a counter and
+/// the time in nanoseconds (a PID can be reused after a crash, and a
+/// temporary file left by the crash keeps its name). Not random: nothing
+/// depends on guessing it (it is created with `O_EXCL`, in a directory only
+/// the owner may write), and seeding a random generator would cost a CGI
+/// process more than its write.
 fn temp_name() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let salt: u64 = rand::random();
-    format!("{TEMP_PREFIX}{}-{n}-{salt:016x}", std::process::id())
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    format!("{TEMP_PREFIX}{}-{n}-{nanos:x}", std::process::id())
 }
 
 /// Whether the file of `meta` was last modified more than `age` before `now`.
