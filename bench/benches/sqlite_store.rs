@@ -7,8 +7,9 @@
 //!   key = ?` on a cached statement, the record read as text and its expiry
 //!   compared.
 //! - `update`: `Store::update` adding one to `n`; raw: `BEGIN IMMEDIATE`, the
-//!   same `SELECT`, the `UPDATE` with a record text of the same size, the
-//!   cleanup `DELETE` of expired rows the store runs on each write, `COMMIT`.
+//!   same `SELECT`, the `UPDATE` with a record text of the same size as the
+//!   row's but other bytes (as the store's, which changes `n`), the cleanup
+//!   of expired rows the store runs on each write, `COMMIT`.
 //! - `create`: `Store::create` of a fresh ID; raw: `BEGIN IMMEDIATE`, the
 //!   same insert-unless-live upsert, the cleanup `DELETE`, `COMMIT`.
 //! - `open`: `SqliteStore::open` of the file and its drop, what a CGI
