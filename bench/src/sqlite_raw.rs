@@ -24,7 +24,8 @@ const CREATE: &str = "INSERT INTO sessions (key, expires_at, record) VALUES (?1,
      ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, record = excluded.record \
      WHERE sessions.expires_at IS NOT NULL AND sessions.expires_at <= ?4";
 const UPDATE: &str = "UPDATE sessions SET expires_at = ?2, record = ?3 WHERE key = ?1";
-const EXPIRED: &str = "SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT ?2";
+/// The store's `expired_sql(100)`: the limit in the text.
+const EXPIRED: &str = "SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT 100";
 const DELETE: &str = "DELETE FROM sessions WHERE key = ?1";
 const UNINDEX: &str = "DELETE FROM user_sessions WHERE record_key = ?1";
 
@@ -35,7 +36,7 @@ fn cleanup(conn: &Connection, now: i64) {
     let keys = conn
         .prepare_cached(EXPIRED)
         .expect("prepare")
-        .query_map((now, 100), |row| row.get::<_, Vec<u8>>(0))
+        .query_map([now], |row| row.get::<_, Vec<u8>>(0))
         .expect("cleanup")
         .collect::<Result<Vec<_>, _>>()
         .expect("cleanup");

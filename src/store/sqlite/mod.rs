@@ -38,12 +38,20 @@ const UPDATE: &str = "UPDATE sessions SET expires_at = ?2, record = ?3 WHERE key
 const DELETE: &str = "DELETE FROM sessions WHERE key = ?1";
 const DELETE_IF_EXPIRED: &str = "DELETE FROM sessions WHERE key = ?1 AND expires_at <= ?2";
 const TAKE: &str = "DELETE FROM sessions WHERE key = ?1 RETURNING expires_at, record";
-/// The keys of at most `?2` rows expired by `?1`, found through the index.
-/// One `SELECT`, then a `DELETE` by key for each: the single `DELETE …
-/// WHERE rowid IN (SELECT … LIMIT ?2)` cost every write about 39,000
-/// instructions more even when nothing had expired, the usual case (a
-/// third of an update; BENCHMARKS.md).
-const EXPIRED: &str = "SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT ?2";
+/// The statement that finds the keys of at most `limit` rows expired by
+/// `?1`, through the index. One `SELECT`, then a `DELETE` by key for each:
+/// the single `DELETE … WHERE rowid IN (SELECT … LIMIT ?2)` cost every write
+/// about 39,000 instructions more even when nothing had expired, the usual
+/// case (a third of an update; BENCHMARKS.md).
+///
+/// The limit is written into the text, not bound: SQLite reads a bound
+/// `LIMIT` when it compiles the statement, and so compiles it again each
+/// time that parameter is bound anew, which a cached statement is on every
+/// use (about 28,000 instructions a write, more than the rest of the
+/// cleanup).
+fn expired_sql(limit: i64) -> String {
+    format!("SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT {limit}")
+}
 /// Removes the user index entries of a record that expired.
 const UNINDEX: &str = "DELETE FROM user_sessions WHERE record_key = ?1";
 const COUNT: &str = "SELECT count(*) FROM sessions";
@@ -151,6 +159,8 @@ pub struct SqliteStore {
     clock: Clock,
     busy_timeout: Duration,
     cleanup_batch: i64,
+    /// [`expired_sql`] of `cleanup_batch`.
+    cleanup_sql: String,
     pool: Pool,
     gate: Gate,
 }
@@ -237,12 +247,14 @@ impl SqliteStoreBuilder {
         schema::create_private_file(&self.path)?;
         let mut first = schema::connect(&self.path, self.busy_timeout)?;
         schema::prepare(&mut first, &self.path, self.busy_timeout)?;
+        let cleanup_batch = i64::try_from(self.cleanup_batch).unwrap_or(i64::MAX);
         Ok(SqliteStore {
             pool: Pool::new(first, self.pool_size),
             path: self.path,
             clock: self.clock,
             busy_timeout: self.busy_timeout,
-            cleanup_batch: i64::try_from(self.cleanup_batch).unwrap_or(i64::MAX),
+            cleanup_batch,
+            cleanup_sql: expired_sql(cleanup_batch),
             gate: Gate::new(),
         })
     }
@@ -331,23 +343,24 @@ impl SqliteStore {
     /// Removes up to the cleanup batch of rows expired by `now`.
     fn cleanup(&self, conn: &Connection, now: i64) -> Result<(), Failure> {
         if self.cleanup_batch > 0 {
-            remove_expired(conn, now, self.cleanup_batch)?;
+            remove_expired(conn, now, &self.cleanup_sql)?;
         }
         Ok(())
     }
 }
 
-/// Removes at most `limit` rows expired by `now`, and the user index
-/// entries that point to them; returns how many rows.
+/// Removes the rows expired by `now` that `expired` (an [`expired_sql`])
+/// finds, and the user index entries that point to them; returns how many
+/// rows.
 ///
 /// Entries of an expired record can go at once: no regeneration of it can
 /// be under way (a take finds it expired and stops), and a bind under way
 /// finds it expired too and undoes its entry. An entry of a record deleted
 /// for another reason (a logout) stays, for the `Session` to prune.
-fn remove_expired(conn: &Connection, now: i64, limit: i64) -> Result<usize, Failure> {
+fn remove_expired(conn: &Connection, now: i64, expired: &str) -> Result<usize, Failure> {
     let keys = conn
-        .prepare_cached(EXPIRED)?
-        .query_map((now, limit), |row| row.get::<_, Vec<u8>>(0))?
+        .prepare_cached(expired)?
+        .query_map([now], |row| row.get::<_, Vec<u8>>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     for key in &keys {
         conn.prepare_cached(DELETE)?.execute([key])?;
@@ -575,11 +588,12 @@ impl Store for SqliteStore {
     /// between), and returns how many rows.
     fn purge_expired(&self) -> Result<usize, Error> {
         let now = self.now_ms();
+        let expired = expired_sql(PURGE_BATCH);
         let mut removed = 0usize;
         // Bounded: each round but the last removes a full batch.
         for _ in 0..u32::MAX {
             let batch = self.write("deleting expired sessions", |conn| {
-                remove_expired(conn, now, PURGE_BATCH)
+                remove_expired(conn, now, &expired)
             })?;
             removed = removed.saturating_add(batch);
             if i64::try_from(batch).unwrap_or(i64::MAX) < PURGE_BATCH {
