@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http_session::store::RecordKey;
 use http_session::{Data, Record, SessionId, SqliteStore, Store};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use serde_json::{json, Value};
 
 /// Sessions in each database before the clock starts.
@@ -178,7 +178,7 @@ impl Raw {
         self.holds_other[i] = holds_other;
         let expires = self.expires;
         let text = if holds_other { &self.other } else { &self.text };
-        update_row(&mut self.conn, &self.keys[i], |_, _| {
+        update_row(&self.conn, &self.keys[i], |_, _| {
             (Some(expires), Cow::Borrowed(text))
         });
     }
@@ -189,7 +189,7 @@ impl Raw {
     /// would do this much; what is left is the store's own.
     pub fn update_hashed(&mut self, i: usize) {
         let key = *RecordKey::of(&self.ids[i]).as_bytes();
-        update_row(&mut self.conn, &key, |expires, text| {
+        update_row(&self.conn, &key, |expires, text| {
             let mut record = Record::decode(&text).expect("decode");
             let n = record.data["n"].as_i64().unwrap_or(0) + 1;
             record.data.insert("n".into(), n.into());
@@ -201,17 +201,15 @@ impl Raw {
     /// insert-unless-live upsert, the cleanup, `COMMIT`.
     pub fn create(&mut self, key: &[u8; 32]) -> bool {
         let now = ms(SystemTime::now());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .expect("begin");
-        let created = tx
+        let conn = &self.conn;
+        run(conn, "BEGIN IMMEDIATE");
+        let created = conn
             .prepare_cached(CREATE)
             .expect("prepare")
             .execute((&key[..], self.expires, &self.text, now))
             .expect("create");
-        cleanup(&tx, now);
-        tx.commit().expect("commit");
+        cleanup(conn, now);
+        run(conn, "COMMIT");
         created == 1
     }
 }
@@ -220,27 +218,33 @@ impl Raw {
 /// `SELECT`, the `UPDATE` with what `change` makes of the `expires_at` and
 /// record text read, the cleanup, `COMMIT`.
 fn update_row<'t>(
-    conn: &mut Connection,
+    conn: &Connection,
     key: &[u8; 32],
     change: impl FnOnce(Option<i64>, String) -> (Option<i64>, Cow<'t, str>),
 ) {
     let now = ms(SystemTime::now());
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .expect("begin");
+    run(conn, "BEGIN IMMEDIATE");
     {
-        let mut stmt = tx.prepare_cached(GET).expect("prepare");
+        let mut stmt = conn.prepare_cached(GET).expect("prepare");
         let (expires, text): (Option<i64>, String) = stmt
             .query_row([&key[..]], |row| Ok((row.get(0)?, row.get(1)?)))
             .expect("row");
         let (expires, text) = change(expires, text);
-        tx.prepare_cached(UPDATE)
+        conn.prepare_cached(UPDATE)
             .expect("prepare")
             .execute((&key[..], expires, &*text))
             .expect("update");
-        cleanup(&tx, now);
+        cleanup(conn, now);
     }
-    tx.commit().expect("commit");
+    run(conn, "COMMIT");
+}
+
+/// `BEGIN IMMEDIATE` or `COMMIT` as the store runs them: cached statements.
+fn run(conn: &Connection, sql: &str) {
+    conn.prepare_cached(sql)
+        .expect("prepare")
+        .execute([])
+        .expect(sql);
 }
 
 /// The store's side of `update`: `Store::update` adding one to `n`.
