@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http_session::store::RecordKey;
 use http_session::{Data, Record, SessionId, SqliteStore, Store};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use serde_json::{json, Value};
 
 /// Sessions in each database before the clock starts.
@@ -24,7 +24,8 @@ const CREATE: &str = "INSERT INTO sessions (key, expires_at, record) VALUES (?1,
      ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at, record = excluded.record \
      WHERE sessions.expires_at IS NOT NULL AND sessions.expires_at <= ?4";
 const UPDATE: &str = "UPDATE sessions SET expires_at = ?2, record = ?3 WHERE key = ?1";
-const EXPIRED: &str = "SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT ?2";
+/// The store's `expired_sql(100)`: the limit in the text.
+const EXPIRED: &str = "SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT 100";
 const DELETE: &str = "DELETE FROM sessions WHERE key = ?1";
 const UNINDEX: &str = "DELETE FROM user_sessions WHERE record_key = ?1";
 
@@ -35,7 +36,7 @@ fn cleanup(conn: &Connection, now: i64) {
     let keys = conn
         .prepare_cached(EXPIRED)
         .expect("prepare")
-        .query_map((now, 100), |row| row.get::<_, Vec<u8>>(0))
+        .query_map([now], |row| row.get::<_, Vec<u8>>(0))
         .expect("cleanup")
         .collect::<Result<Vec<_>, _>>()
         .expect("cleanup");
@@ -51,7 +52,12 @@ fn cleanup(conn: &Connection, now: i64) {
 
 /// Every session's data: `{"user_id":"123","role":"admin","n":5}`.
 pub fn data() -> Data {
-    match json!({"user_id": "123", "role": "admin", "n": 5}) {
+    with_n(5)
+}
+
+/// `{"user_id":"123","role":"admin","n":n}`.
+fn with_n(n: i64) -> Data {
+    match json!({"user_id": "123", "role": "admin", "n": n}) {
         Value::Object(map) => map,
         _ => Data::new(),
     }
@@ -100,13 +106,18 @@ pub fn connection(path: &Path) -> Connection {
 }
 
 /// The raw side: a database like the store's, its connection, its keys
-/// (hashed beforehand) and a record text (encoded beforehand).
+/// (hashed beforehand) and its record texts (encoded beforehand).
 pub struct Raw {
     pub conn: Connection,
     /// The sessions' IDs, for the variant that hashes them at each call.
     pub ids: Vec<SessionId>,
     pub keys: Vec<[u8; 32]>,
+    /// The record every row starts with (`n` = 5), which `create` writes.
     pub text: String,
+    /// The same record with `n` = 6: the same size, other bytes.
+    pub other: String,
+    /// For each row, whether it holds `other` now (else `text`).
+    holds_other: Vec<bool>,
     pub expires: i64,
 }
 
@@ -121,6 +132,10 @@ impl Raw {
             keys: ids.iter().map(|id| *RecordKey::of(id).as_bytes()).collect(),
             ids,
             text: Record::expiring(data(), expires).encode().expect("encode"),
+            other: Record::expiring(with_n(6), expires)
+                .encode()
+                .expect("encode"),
+            holds_other: vec![false; SESSIONS],
             expires: ms(expires),
         }
     }
@@ -151,11 +166,19 @@ impl Raw {
         }
     }
 
-    /// The store's `update`: `BEGIN IMMEDIATE`, the `SELECT`, the `UPDATE`
-    /// (a record text of the same size), the cleanup `DELETE`, `COMMIT`.
+    /// The store's `update`: `BEGIN IMMEDIATE`, the `SELECT`, the `UPDATE`,
+    /// the cleanup, `COMMIT`. The `UPDATE` writes a record text of the same
+    /// size as the row's but other bytes (`n` 5 and 6 in turn), as an update
+    /// that changes the record does: SQLite leaves a page alone when a row
+    /// is overwritten with the bytes it holds, so writing the row's own text
+    /// back would skip the table page's write to the log, half of what an
+    /// update writes here.
     pub fn update(&mut self, i: usize) {
-        let (expires, text) = (self.expires, &self.text);
-        update_row(&mut self.conn, &self.keys[i], |_, _| {
+        let holds_other = !self.holds_other[i];
+        self.holds_other[i] = holds_other;
+        let expires = self.expires;
+        let text = if holds_other { &self.other } else { &self.text };
+        update_row(&self.conn, &self.keys[i], |_, _| {
             (Some(expires), Cow::Borrowed(text))
         });
     }
@@ -166,7 +189,7 @@ impl Raw {
     /// would do this much; what is left is the store's own.
     pub fn update_hashed(&mut self, i: usize) {
         let key = *RecordKey::of(&self.ids[i]).as_bytes();
-        update_row(&mut self.conn, &key, |expires, text| {
+        update_row(&self.conn, &key, |expires, text| {
             let mut record = Record::decode(&text).expect("decode");
             let n = record.data["n"].as_i64().unwrap_or(0) + 1;
             record.data.insert("n".into(), n.into());
@@ -178,17 +201,15 @@ impl Raw {
     /// insert-unless-live upsert, the cleanup, `COMMIT`.
     pub fn create(&mut self, key: &[u8; 32]) -> bool {
         let now = ms(SystemTime::now());
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .expect("begin");
-        let created = tx
+        let conn = &self.conn;
+        run(conn, "BEGIN IMMEDIATE");
+        let created = conn
             .prepare_cached(CREATE)
             .expect("prepare")
             .execute((&key[..], self.expires, &self.text, now))
             .expect("create");
-        cleanup(&tx, now);
-        tx.commit().expect("commit");
+        cleanup(conn, now);
+        run(conn, "COMMIT");
         created == 1
     }
 }
@@ -197,27 +218,33 @@ impl Raw {
 /// `SELECT`, the `UPDATE` with what `change` makes of the `expires_at` and
 /// record text read, the cleanup, `COMMIT`.
 fn update_row<'t>(
-    conn: &mut Connection,
+    conn: &Connection,
     key: &[u8; 32],
     change: impl FnOnce(Option<i64>, String) -> (Option<i64>, Cow<'t, str>),
 ) {
     let now = ms(SystemTime::now());
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .expect("begin");
+    run(conn, "BEGIN IMMEDIATE");
     {
-        let mut stmt = tx.prepare_cached(GET).expect("prepare");
+        let mut stmt = conn.prepare_cached(GET).expect("prepare");
         let (expires, text): (Option<i64>, String) = stmt
             .query_row([&key[..]], |row| Ok((row.get(0)?, row.get(1)?)))
             .expect("row");
         let (expires, text) = change(expires, text);
-        tx.prepare_cached(UPDATE)
+        conn.prepare_cached(UPDATE)
             .expect("prepare")
             .execute((&key[..], expires, &*text))
             .expect("update");
-        cleanup(&tx, now);
+        cleanup(conn, now);
     }
-    tx.commit().expect("commit");
+    run(conn, "COMMIT");
+}
+
+/// `BEGIN IMMEDIATE` or `COMMIT` as the store runs them: cached statements.
+fn run(conn: &Connection, sql: &str) {
+    conn.prepare_cached(sql)
+        .expect("prepare")
+        .execute([])
+        .expect(sql);
 }
 
 /// The store's side of `update`: `Store::update` adding one to `n`.

@@ -413,6 +413,34 @@ fn expired_rows_go_a_batch_per_write_by_default() {
 }
 
 #[test]
+fn the_cleanup_batch_bounds_what_each_write_removes() {
+    for (batch, left) in [(7, [24, 18, 12]), (usize::MAX, [1, 2, 3])] {
+        let (_dir, path) = db();
+        let clock = clock();
+        let store = SqliteStore::builder(&path)
+            .clock(clock.clock())
+            .cleanup_batch(batch)
+            .build()
+            .unwrap();
+        let soon = clock.now() + Duration::from_secs(10);
+        for _ in 0..30 {
+            store
+                .set(
+                    &SessionId::generate(),
+                    Record::expiring(data(json!({"e": 1})), soon),
+                )
+                .unwrap();
+        }
+        clock.advance(Duration::from_secs(10));
+        for left in left {
+            let id = SessionId::generate();
+            assert!(store.create(&id, Record::new(data(json!({})))).unwrap());
+            assert_eq!(rows(&path, "sessions"), left, "batch {batch}");
+        }
+    }
+}
+
+#[test]
 fn with_the_cleanup_off_purge_expired_removes_them_all() {
     let (_dir, path) = db();
     let clock = clock();

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 use crate::clock::{to_millis, Clock};
 use crate::store::{at_rest, Durability, Record, Store, UserIndex};
@@ -39,12 +39,20 @@ const UPDATE: &str = "UPDATE sessions SET expires_at = ?2, record = ?3 WHERE key
 const DELETE: &str = "DELETE FROM sessions WHERE key = ?1";
 const DELETE_IF_EXPIRED: &str = "DELETE FROM sessions WHERE key = ?1 AND expires_at <= ?2";
 const TAKE: &str = "DELETE FROM sessions WHERE key = ?1 RETURNING expires_at, record";
-/// The keys of at most `?2` rows expired by `?1`, found through the index.
-/// One `SELECT`, then a `DELETE` by key for each: the single `DELETE …
-/// WHERE rowid IN (SELECT … LIMIT ?2)` cost every write about 39,000
-/// instructions more even when nothing had expired, the usual case (a
-/// third of an update; BENCHMARKS.md).
-const EXPIRED: &str = "SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT ?2";
+/// The statement that finds the keys of at most `limit` rows expired by
+/// `?1`, through the index. One `SELECT`, then a `DELETE` by key for each:
+/// the single `DELETE … WHERE rowid IN (SELECT … LIMIT ?2)` cost every write
+/// about 39,000 instructions more even when nothing had expired, the usual
+/// case (a third of an update; BENCHMARKS.md).
+///
+/// The limit is written into the text, not bound: SQLite reads a bound
+/// `LIMIT` when it compiles the statement, and so compiles it again each
+/// time that parameter is bound anew, which a cached statement is on every
+/// use (about 28,000 instructions a write, more than the rest of the
+/// cleanup).
+fn expired_sql(limit: i64) -> String {
+    format!("SELECT key FROM sessions WHERE expires_at <= ?1 LIMIT {limit}")
+}
 /// Removes the user index entries of a record that expired.
 const UNINDEX: &str = "DELETE FROM user_sessions WHERE record_key = ?1";
 const COUNT: &str = "SELECT count(*) FROM sessions";
@@ -152,6 +160,8 @@ pub struct SqliteStore {
     clock: Clock,
     busy_timeout: Duration,
     cleanup_batch: i64,
+    /// [`expired_sql`] of `cleanup_batch`.
+    cleanup_sql: String,
     durability: Durability,
     pool: Pool,
     gate: Gate,
@@ -264,14 +274,16 @@ impl SqliteStoreBuilder {
             ));
         }
         schema::create_private_file(&self.path)?;
-        let mut first = schema::connect(&self.path, self.busy_timeout, self.durability)?;
+        let mut first = connect(&self.path, self.busy_timeout, self.durability)?;
         schema::prepare(&mut first, &self.path, self.busy_timeout)?;
+        let cleanup_batch = i64::try_from(self.cleanup_batch).unwrap_or(i64::MAX);
         Ok(SqliteStore {
             pool: Pool::new(first, self.pool_size),
             path: self.path,
             clock: self.clock,
             busy_timeout: self.busy_timeout,
-            cleanup_batch: i64::try_from(self.cleanup_batch).unwrap_or(i64::MAX),
+            cleanup_batch,
+            cleanup_sql: expired_sql(cleanup_batch),
             durability: self.durability,
             gate: Gate::new(),
         })
@@ -323,7 +335,7 @@ impl SqliteStore {
         busy::arm(self.busy_timeout);
         let mut pooled = self
             .pool
-            .get(|| schema::connect(&self.path, self.busy_timeout, self.durability))?;
+            .get(|| connect(&self.path, self.busy_timeout, self.durability))?;
         op(pooled.connection()?).map_err(|f| f.into_error(self, doing))
     }
 
@@ -369,7 +381,7 @@ impl SqliteStore {
         busy::arm(self.busy_timeout);
         let mut pooled = self
             .pool
-            .get(|| schema::connect(&self.path, self.busy_timeout, self.durability))?;
+            .get(|| connect(&self.path, self.busy_timeout, self.durability))?;
         let conn = pooled.connection()?;
         // The connection syncs no commit: this one it must.
         let sync_this = end && !self.durability.syncs_every_write();
@@ -378,10 +390,8 @@ impl SqliteStore {
                 .map_err(|e| self.error(doing, e))?;
         }
         let result = (|| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| self.error(doing, e))?;
-            let value = op(&tx).map_err(|f| f.into_error(self, doing))?;
+            let tx = Immediate::begin(conn).map_err(|e| self.error(doing, e))?;
+            let value = op(conn).map_err(|f| f.into_error(self, doing))?;
             tx.commit().map_err(|e| self.error(doing, e))?;
             Ok(value)
         })();
@@ -396,23 +406,75 @@ impl SqliteStore {
     /// Removes up to the cleanup batch of rows expired by `now`.
     fn cleanup(&self, conn: &Connection, now: i64) -> Result<(), Failure> {
         if self.cleanup_batch > 0 {
-            remove_expired(conn, now, self.cleanup_batch)?;
+            remove_expired(conn, now, &self.cleanup_sql)?;
         }
         Ok(())
     }
 }
 
-/// Removes at most `limit` rows expired by `now`, and the user index
-/// entries that point to them; returns how many rows.
+/// Statements each connection keeps compiled: more than the store runs (21
+/// with `BEGIN`, `COMMIT` and `ROLLBACK`; rusqlite keeps 16 by default), so
+/// none is compiled again because others pushed it out.
+const STATEMENT_CACHE: usize = 32;
+
+/// A connection to the database at `path` (see [`schema::connect`]).
+fn connect(
+    path: &Path,
+    busy_timeout: Duration,
+    durability: Durability,
+) -> Result<Connection, Error> {
+    let conn = schema::connect(path, busy_timeout, durability)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// A `BEGIN IMMEDIATE` transaction, rolled back when dropped before
+/// [`commit`](Immediate::commit) (a failure or a panic in between).
+/// `BEGIN`, `COMMIT` and `ROLLBACK` run as cached statements: rusqlite's
+/// `Transaction` runs them as SQL text, compiled anew each time, about
+/// 8,000 instructions a write.
+struct Immediate<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> Immediate<'c> {
+    fn begin(conn: &'c Connection) -> rusqlite::Result<Immediate<'c>> {
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        Ok(Immediate { conn })
+    }
+
+    /// Commits; if that fails, the drop rolls back.
+    fn commit(self) -> rusqlite::Result<()> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        Ok(())
+    }
+}
+
+impl Drop for Immediate<'_> {
+    fn drop(&mut self) {
+        if !self.conn.is_autocommit() {
+            // If this fails too, the connection is still in the transaction,
+            // and the pool closes it instead of lending it out again.
+            let _ = self
+                .conn
+                .prepare_cached("ROLLBACK")
+                .and_then(|mut rollback| rollback.execute([]));
+        }
+    }
+}
+
+/// Removes the rows expired by `now` that `expired` (an [`expired_sql`])
+/// finds, and the user index entries that point to them; returns how many
+/// rows.
 ///
 /// Entries of an expired record can go at once: no regeneration of it can
 /// be under way (a take finds it expired and stops), and a bind under way
 /// finds it expired too and undoes its entry. An entry of a record deleted
 /// for another reason (a logout) stays, for the `Session` to prune.
-fn remove_expired(conn: &Connection, now: i64, limit: i64) -> Result<usize, Failure> {
+fn remove_expired(conn: &Connection, now: i64, expired: &str) -> Result<usize, Failure> {
     let keys = conn
-        .prepare_cached(EXPIRED)?
-        .query_map((now, limit), |row| row.get::<_, Vec<u8>>(0))?
+        .prepare_cached(expired)?
+        .query_map([now], |row| row.get::<_, Vec<u8>>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     for key in &keys {
         conn.prepare_cached(DELETE)?.execute([key])?;
@@ -641,11 +703,12 @@ impl Store for SqliteStore {
     /// between), and returns how many rows.
     fn purge_expired(&self) -> Result<usize, Error> {
         let now = self.now_ms();
+        let expired = expired_sql(PURGE_BATCH);
         let mut removed = 0usize;
         // Bounded: each round but the last removes a full batch.
         for _ in 0..u32::MAX {
             let batch = self.write("deleting expired sessions", |conn| {
-                remove_expired(conn, now, PURGE_BATCH)
+                remove_expired(conn, now, &expired)
             })?;
             removed = removed.saturating_add(batch);
             if i64::try_from(batch).unwrap_or(i64::MAX) < PURGE_BATCH {
