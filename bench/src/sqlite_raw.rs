@@ -96,12 +96,27 @@ pub fn populate(path: &Path) -> (SqliteStore, Vec<SessionId>) {
     (store, ids)
 }
 
-/// A connection set up as the store sets up its own.
+/// A connection set up as the store sets up its own: `synchronous = FULL`
+/// (the default durability), and its log kept short (no checkpoint on
+/// close; a commit that leaves 64 pages or more in the log empties it with a
+/// `TRUNCATE` checkpoint, src/store/sqlite/log.rs).
 pub fn connection(path: &Path) -> Connection {
-    let conn = Connection::open(path).expect("open raw");
+    let mut conn = Connection::open(path).expect("open raw");
     conn.busy_timeout(Duration::from_secs(5)).expect("busy");
     conn.pragma_update(None, "synchronous", "FULL")
         .expect("synchronous");
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )
+    .expect("no checkpoint on close");
+    conn.wal_hook(Some(|wal: &mut rusqlite::hooks::Wal, pages: i32| {
+        if pages >= 64 {
+            let _ = wal.checkpoint_v2(rusqlite::wal::CheckpointMode::TRUNCATE);
+        }
+        Ok(())
+    }))
+    .expect("log hook");
     conn
 }
 
