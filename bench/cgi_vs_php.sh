@@ -285,7 +285,7 @@ echo "lighttpd $("$LIGHTTPD" -v 2>&1 | head -1 | sed 's/^lighttpd\///; s/ .*//')
 echo "session files under $WORK ($(df --output=fstype "$WORK" | tail -1))"
 echo "rounds: $ROUNDS x ${ROUND_SECONDS}s per variant (last ${TAIL}s of each read-only), wrk 1 thread, $CONNECTIONS connections, one session per variant, lighttpd on 127.0.0.1:$PORT"
 echo
-printf '%-5s %-12s %9s %12s %10s %10s %10s\n' round variant "req/s" "wrk p99 ms" "200s wrk" "200s log" "other log"
+printf '%-5s %-14s %9s %12s %10s %10s %10s\n' round variant "req/s" "wrk p99 ms" "200s wrk" "200s log" "other log"
 
 declare -A rps
 status=0
@@ -308,7 +308,7 @@ for r in $(seq 1 "$ROUNDS"); do
     other=$(awk -v m="\"GET $marker " '$1 != 200 && index($0, m) {n++} END {print n + 0}' "$WORK/access.log")
     rate=$(awk -v c="$counted" -v w="$window" 'BEGIN {printf "%.1f", (w > 0 ? c / w : 0)}')
     rps[$i]="${rps[$i]:-} $rate"
-    printf '%-5s %-12s %9s %12s %10s %10s %10s\n' "$r" "${names[$i]}" "$rate" "$wp99" "$counted" "$logged" "$other"
+    printf '%-5s %-14s %9s %12s %10s %10s %10s\n' "$r" "${names[$i]}" "$rate" "$wp99" "$counted" "$logged" "$other"
     [ "$counted" = "$logged" ] || echo "      note: wrk read $counted counting 200s, lighttpd logged $logged"
     [ "$non2xx" = 0 ] || echo "      warning: $non2xx non-2xx responses (wrk)"
     [ "$errors" = 0 ] || echo "      warning: $errors socket errors (wrk)"
@@ -338,11 +338,11 @@ done
 php_i=""
 for i in "${!names[@]}"; do [ "${names[$i]}" = "$php_name" ] && php_i=$i; done
 echo
-printf '%-12s %8s %-40s %8s %9s %8s %5s %7s\n' variant "req/s" "(rounds)" "p99 ms" "200s log" "counter" lost "vs php"
+printf '%-14s %8s %-40s %8s %9s %8s %5s %7s\n' variant "req/s" "(rounds)" "p99 ms" "200s log" "counter" lost "vs php"
 for i in "${!names[@]}"; do
   ratio="-"
   [ -n "$php_i" ] && ratio=$(awk -v a="${med[$i]}" -v b="${med[$php_i]}" 'BEGIN {printf "%.2fx", a / b}')
-  printf '%-12s %8.1f %-40s %8s %9s %8s %5s %7s\n' "${names[$i]}" "${med[$i]}" "(${rps[$i]# })" "${p99[$i]}" \
+  printf '%-14s %8.1f %-40s %8s %9s %8s %5s %7s\n' "${names[$i]}" "${med[$i]}" "(${rps[$i]# })" "${p99[$i]}" \
     "${log200[$i]}" "$((final[$i] - 1))" "${lost[$i]}" "$ratio"
 done
 echo
