@@ -2,7 +2,7 @@
 //! or only a crash of the process.
 
 /// What a write to a [`FileStore`](crate::FileStore) or a
-/// [`SqliteStore`](crate::SqliteStore) must survive before the call returns.
+/// `SqliteStore` (feature `sqlite`) must survive before the call returns.
 ///
 /// A disk sync (`fsync`) takes from a tenth of a millisecond to several on
 /// common disks, and a store waits for one or two per write. Where many
