@@ -210,3 +210,52 @@ fn parallel_visits_of_one_session_all_count_under_lighttpd_with_sqlite() {
     assert!(count.failures.is_empty(), "{:#?}", count.failures);
     assert_eq!(count.counted, 1 + count.ok);
 }
+
+/// `SESSION_DURABILITY`, run as a CGI host runs the program (its environment,
+/// its stdout): `process-crash` counts visits as the default does, and a
+/// value it does not know is a 500 whose reason (on stderr, the host's log)
+/// names the variable and the values it takes; nothing is written.
+#[test]
+fn the_cgi_example_takes_its_durability_from_the_environment() {
+    let dir = temp_dir("cgi-durability");
+    let sessions = dir.join("sessions");
+    let run = |durability: &str, cookie: Option<&str>| {
+        let mut command = Command::new(example("cgi"));
+        command
+            .env_clear()
+            .env("REQUEST_METHOD", "GET")
+            .env("PATH_INFO", "/profile")
+            .env("SESSION_DIR", &sessions)
+            .env("SESSION_DURABILITY", durability);
+        if let Some(cookie) = cookie {
+            command.env("HTTP_COOKIE", cookie);
+        }
+        let out = command.output().unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (first, _) = run("process-crash", None);
+    assert!(first.starts_with("Status: 200"), "{first}");
+    let cookie = first
+        .lines()
+        .find_map(|line| line.strip_prefix("Set-Cookie: "))
+        .and_then(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let (second, _) = run("process-crash", Some(&cookie));
+    assert!(second.contains(r#"<b id="visits">2</b>"#), "{second}");
+    let files = || std::fs::read_dir(&sessions).unwrap().count();
+    let before = files();
+    let (bad, reason) = run("fsync-sometimes", Some(&cookie));
+    assert!(bad.starts_with("Status: 500"), "{bad}");
+    assert!(
+        reason.contains("SESSION_DURABILITY") && reason.contains("process-crash"),
+        "{reason}"
+    );
+    assert_eq!(files(), before, "nothing written");
+    let (third, _) = run("power-cut", Some(&cookie));
+    assert!(third.contains(r#"<b id="visits">3</b>"#), "{third}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
