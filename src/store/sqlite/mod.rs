@@ -274,7 +274,7 @@ impl SqliteStoreBuilder {
             ));
         }
         schema::create_private_file(&self.path)?;
-        let mut first = connect(&self.path, self.busy_timeout, self.durability)?;
+        let mut first = schema::connect(&self.path, self.busy_timeout, self.durability)?;
         schema::prepare(&mut first, &self.path, self.busy_timeout)?;
         let cleanup_batch = i64::try_from(self.cleanup_batch).unwrap_or(i64::MAX);
         Ok(SqliteStore {
@@ -326,6 +326,11 @@ impl SqliteStore {
         )
     }
 
+    /// A new connection with this store's settings, for the pool.
+    fn connect(&self) -> Result<Connection, Error> {
+        schema::connect(&self.path, self.busy_timeout, self.durability)
+    }
+
     /// Runs `op` on a pooled connection, outside any transaction.
     fn read<T>(
         &self,
@@ -333,9 +338,7 @@ impl SqliteStore {
         op: impl FnOnce(&Connection) -> Result<T, Failure>,
     ) -> Result<T, Error> {
         busy::arm(self.busy_timeout);
-        let mut pooled = self
-            .pool
-            .get(|| connect(&self.path, self.busy_timeout, self.durability))?;
+        let mut pooled = self.pool.get(|| self.connect())?;
         op(pooled.connection()?).map_err(|f| f.into_error(self, doing))
     }
 
@@ -379,9 +382,7 @@ impl SqliteStore {
             ));
         };
         busy::arm(self.busy_timeout);
-        let mut pooled = self
-            .pool
-            .get(|| connect(&self.path, self.busy_timeout, self.durability))?;
+        let mut pooled = self.pool.get(|| self.connect())?;
         let conn = pooled.connection()?;
         // The connection syncs no commit: this one it must.
         let sync_this = end && !self.durability.syncs_every_write();
@@ -410,22 +411,6 @@ impl SqliteStore {
         }
         Ok(())
     }
-}
-
-/// Statements each connection keeps compiled: more than the store runs (21
-/// with `BEGIN`, `COMMIT` and `ROLLBACK`; rusqlite keeps 16 by default), so
-/// none is compiled again because others pushed it out.
-const STATEMENT_CACHE: usize = 32;
-
-/// A connection to the database at `path` (see [`schema::connect`]).
-fn connect(
-    path: &Path,
-    busy_timeout: Duration,
-    durability: Durability,
-) -> Result<Connection, Error> {
-    let conn = schema::connect(path, busy_timeout, durability)?;
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    Ok(conn)
 }
 
 /// A `BEGIN IMMEDIATE` transaction, rolled back when dropped before
