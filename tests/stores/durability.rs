@@ -23,7 +23,7 @@ use serde_json::json;
 const CHILD: &str = "HTTP_SESSION_SYNC_CHILD";
 const START: &str = "SYNC-COUNT-START";
 const END: &str = "SYNC-COUNT-END";
-/// Exit status of a child that aborted on purpose right after its write.
+/// Orders for `kill_child`: the store, the session's ID and the path.
 const KILL_CHILD: &str = "HTTP_SESSION_KILL_CHILD";
 
 fn durability(name: &str) -> Durability {
@@ -51,6 +51,15 @@ fn open(kind: &str, path: &Path, durability: Durability) -> Arc<dyn Store> {
                 .unwrap(),
         ),
         other => panic!("unknown store {other:?}"),
+    }
+}
+
+/// The test `name` of this module as the harness names it, to run it again
+/// as a child process.
+fn child_test(name: &str) -> String {
+    match module_path!().split_once("::") {
+        Some((_crate, module)) => format!("{module}::{name}"),
+        None => name.to_owned(),
     }
 }
 
@@ -118,10 +127,7 @@ fn syncs(kind: &str, mode: &str, op: &str) -> usize {
         _ => dir.path().join("sessions"),
     };
     let log = dir.path().join("strace.log");
-    let test = match module_path!().split_once("::") {
-        Some((_crate, module)) => format!("{module}::sync_child"),
-        None => "sync_child".to_owned(),
-    };
+    let test = child_test("sync_child");
     let out = Command::new("strace")
         .args(["-f", "-qq", "-e", "trace=fsync,fdatasync,write", "-o"])
         .arg(&log)
@@ -211,10 +217,7 @@ fn survives_kill(kind: &str, path: &Path) {
     let store = open(kind, path, Durability::ProcessCrash);
     let id = SessionId::generate();
     assert!(store.create(&id, record(0)).unwrap());
-    let test = match module_path!().split_once("::") {
-        Some((_crate, module)) => format!("{module}::kill_child"),
-        None => "kill_child".to_owned(),
-    };
+    let test = child_test("kill_child");
     let out = Command::new(std::env::current_exe().unwrap())
         .args([test.as_str(), "--exact", "--ignored", "--test-threads", "1"])
         .env(
