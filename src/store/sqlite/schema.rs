@@ -199,6 +199,9 @@ fn try_prepare(conn: &mut Connection, path: &Path) -> Result<(), Attempt> {
     };
     let refuse = |reason: String| Attempt::Failed(Error::store(opening(path), reason));
     // Reading the header is where a file that is no database fails.
+    if is_current(conn).map_err(fail)? {
+        return ensure_wal(conn).map_err(fail)?.map_err(refuse);
+    }
     let state = read_state(conn).map_err(fail)?;
     if state == (SCHEMA_VERSION, APPLICATION_ID, true) {
         return ensure_wal(conn).map_err(fail)?.map_err(refuse);
@@ -218,6 +221,24 @@ fn try_prepare(conn: &mut Connection, path: &Path) -> Result<(), Attempt> {
         tx.execute_batch(CREATE_V1).map_err(fail)?;
     }
     tx.commit().map_err(fail)
+}
+
+/// Whether the database holds this build's schema, read the cheap way: what
+/// a program that opens the database at each request (CGI) pays. The two
+/// pragmas are written by the transaction that makes the tables and never
+/// change afterwards, so reading them one after the other, each in a
+/// snapshot of its own, tells as much as [`read_state`]'s one snapshot when
+/// they say "this build's"; anything else (a new database, one being
+/// created by another process right now, a damaged one) goes the careful
+/// way. Compiling `read_state`'s statement (two table-valued pragma
+/// functions) costs several times these.
+fn is_current(conn: &Connection) -> rusqlite::Result<bool> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version != SCHEMA_VERSION {
+        return Ok(false);
+    }
+    let application: i64 = conn.pragma_query_value(None, "application_id", |row| row.get(0))?;
+    Ok(application == APPLICATION_ID && conn.table_exists(None, "sessions")?)
 }
 
 /// The schema version, the application id, and whether the database has
