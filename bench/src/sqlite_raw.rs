@@ -79,7 +79,15 @@ pub fn expires() -> SystemTime {
 /// A store on a fresh file at `path` holding [`SESSIONS`] sessions that
 /// expire in an hour (written raw, in one transaction), and their IDs.
 pub fn populate(path: &Path) -> (SqliteStore, Vec<SessionId>) {
+    let (store, ids, ()) = populate_around(path, || ());
+    (store, ids)
+}
+
+/// [`populate`], calling `opened` once the store has made the schema and
+/// before the rows go in.
+fn populate_around<T>(path: &Path, opened: impl FnOnce() -> T) -> (SqliteStore, Vec<SessionId>, T) {
     let store = SqliteStore::open(path).expect("open the store");
+    let made = opened();
     let expires = expires();
     let ids: Vec<SessionId> = (0..SESSIONS).map(|_| SessionId::generate()).collect();
     let text = Record::expiring(data(), expires).encode().expect("encode");
@@ -93,7 +101,7 @@ pub fn populate(path: &Path) -> (SqliteStore, Vec<SessionId>) {
         .expect("insert");
     }
     tx.commit().expect("commit");
-    (store, ids)
+    (store, ids, made)
 }
 
 /// A connection set up as the store sets up its own: `synchronous = FULL`
@@ -139,11 +147,21 @@ pub struct Raw {
 impl Raw {
     /// A fresh database at `path` holding [`SESSIONS`] sessions.
     pub fn new(path: &Path) -> Raw {
-        let (store, ids) = populate(path);
+        // The raw connection is open while the rows go in, as the store's
+        // is: one that has read the database before the insert's commit
+        // emptied the log keeps the database's size from the log's index,
+        // while one opened afterwards asks the file (an `fstat`) at every
+        // read until something is written again.
+        let (store, ids, conn) = populate_around(path, || {
+            let conn = connection(path);
+            conn.query_row("SELECT count(*) FROM sessions", [], |_| Ok(()))
+                .expect("a first read");
+            conn
+        });
         drop(store);
         let expires = expires();
         Raw {
-            conn: connection(path),
+            conn,
             keys: ids.iter().map(|id| *RecordKey::of(id).as_bytes()).collect(),
             ids,
             text: Record::expiring(data(), expires).encode().expect("encode"),
