@@ -9,8 +9,11 @@
 #   ours-file      our CGI example (as bench/cgi_vs_php.sh builds it) counting
 #                  a visit with FileStore, Durability::ProcessCrash
 #   ours-sqlite    the same with SqliteStore
-# one request after another (no concurrency, no web server), and the time one
-# CPUID instruction takes, the instruction a hypervisor may trap and glibc's
+# one request after another (no concurrency, no web server); then SQLite's
+# part, step by step, in a static program that goes only as far as each step
+# on the SQLite example's database (none, init, open, read, schema: see
+# sqlite_step in bench/src/bin/process_floor.rs); and the time one CPUID
+# instruction takes, the instruction a hypervisor may trap and glibc's
 # start-up runs dozens of times.
 #
 # Usage: bash bench/process_floor.sh   (ROUNDS, default 15; RUNS per round,
@@ -48,7 +51,9 @@ gcc -O2 -static -nostdlib -o "$WORK/nolibc" "$WORK/nolibc.c"
 # The CGI example as bench/cgi_vs_php.sh builds it: release, static.
 cargo rustc --release -p http-session-examples --example cgi --features sqlite \
   -- -C target-feature=+crt-static
-cargo build --release -p http-session-bench --bin process_floor
+# Static too, as it is also the program of the SQLite steps.
+cargo rustc --release -p http-session-bench --bin process_floor \
+  -- -C target-feature=+crt-static
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 [ -d "$TARGET_DIR" ] || TARGET_DIR=target
 CGI="$TARGET_DIR/release/examples/cgi"
@@ -73,3 +78,10 @@ mapfile -t cgi_vars < <(plus)
   glibc-static="$WORK/glibc" \
   ours-file="$CGI" "${cgi_vars[@]}" +SESSION_STORE="file:$WORK/files" +HTTP_COOKIE="$file_cookie" \
   ours-sqlite="$CGI" "${cgi_vars[@]}" +SESSION_STORE="sqlite:$WORK/sessions.db" +HTTP_COOKIE="$sqlite_cookie"
+echo "SQLite's part, step by step (each step includes the ones before it):"
+steps=()
+for step in none init open read schema; do
+  steps+=("sqlite-$step=$TARGET_DIR/release/process_floor" +PROCESS_FLOOR_STEP=$step
+    +PROCESS_FLOOR_DB="$WORK/sessions.db")
+done
+"$TARGET_DIR/release/process_floor" "$ROUNDS" "$RUNS" "${steps[@]}"

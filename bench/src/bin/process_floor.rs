@@ -13,11 +13,20 @@
 //! turn within each round so that all see the same load, and prints each
 //! one's median over the ROUNDS rounds of the mean wall time per run
 //! (spawn to exit, the wait included). A run that fails stops everything.
+//!
+//! With `PROCESS_FLOOR_STEP` set, it is instead one of the programs timed:
+//! it takes SQLite as far as that step on the session database
+//! `PROCESS_FLOOR_DB` and exits (see [`sqlite_step`]), so that the steps'
+//! times, told apart, show what opening the database in each process costs.
 
 use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 fn main() -> ExitCode {
+    if let Some(step) = std::env::var_os("PROCESS_FLOOR_STEP") {
+        let db = std::env::var_os("PROCESS_FLOOR_DB").unwrap_or_default();
+        return sqlite_step(&step.to_string_lossy(), std::path::Path::new(&db));
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [mode] if mode == "cpuid" => {
@@ -106,7 +115,7 @@ fn time(rounds: usize, runs: usize, programs: &[String]) -> ExitCode {
         {
             let start = Instant::now();
             for _ in 0..runs {
-                let status = Command::new(&*program)
+                let status = Command::new(*program)
                     .envs(env.iter().copied())
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
@@ -135,4 +144,49 @@ fn time(rounds: usize, runs: usize, programs: &[String]) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// One process's use of SQLite, up to `step`, each step including the ones
+/// before it:
+/// - `none`: SQLite untouched (the program's own start and exit);
+/// - `init`: SQLite set up, an in-memory database opened and closed;
+/// - `open`: the file `db` opened as the store opens it (read-write, no
+///   checkpoint on close) and closed, nothing read;
+/// - `read`: a first read (`PRAGMA user_version`): the log's index set up
+///   again by a process alone (the `-shm` file cut to nothing and grown
+///   again, the log read through);
+/// - `schema`: a read of the sessions table, which parses the schema.
+fn sqlite_step(step: &str, db: &std::path::Path) -> ExitCode {
+    use rusqlite::{config::DbConfig, Connection, OpenFlags};
+    let steps = ["none", "init", "open", "read", "schema"];
+    let Some(last) = steps.iter().position(|s| *s == step) else {
+        eprintln!("PROCESS_FLOOR_STEP is one of {steps:?}");
+        return ExitCode::from(2);
+    };
+    let result = (|| -> rusqlite::Result<()> {
+        if last >= 1 {
+            drop(Connection::open_in_memory()?);
+        }
+        if last >= 2 {
+            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            let conn = Connection::open_with_flags(db, flags)?;
+            conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+            if last >= 3 {
+                conn.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))?;
+            }
+            if last >= 4 {
+                conn.query_row("SELECT count(*) FROM sessions", [], |row| {
+                    row.get::<_, i64>(0)
+                })?;
+            }
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("step {step}: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
