@@ -17,7 +17,7 @@
 # start-up runs dozens of times.
 #
 # Usage: bash bench/process_floor.sh   (ROUNDS, default 15; RUNS per round,
-# default 200). Needs gcc. Loopback nothing: no server, files in a temp dir.
+# default 200). Needs gcc. No server and no network: its files go in a temp dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-15}
